@@ -1,0 +1,164 @@
+"""The ``segue`` command line: the entry point of every way to start Segue.
+
+Subcommands import what they need when they run, so ``segue --help`` and ``segue --version`` stay
+fast. Errors Segue understands end as one sentence on stderr and a non-zero exit status; anything
+else is logged with its traceback and reported as one sentence pointing to the log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from assistant import __version__
+from assistant.config import Paths, Settings, load_settings
+from assistant.errors import ConfigError, SegueError
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="segue",
+        description="Segue: control Spotify by voice or by typing, from the system tray.",
+        epilog="With no command, Segue starts; without a Spotify app configured it runs "
+        "against the built-in simulated Spotify.",
+    )
+    parser.add_argument("--version", action="version", version=f"segue {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sim = commands.add_parser(
+        "sim", help="serve the simulated Spotify (Web API and accounts) on 127.0.0.1"
+    )
+    sim.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+    sim.add_argument(
+        "--latency-ms", type=float, default=0.0, help="delay added to every request (ms)"
+    )
+    sim.add_argument(
+        "--consent",
+        choices=("ask", "approve", "deny"),
+        default="ask",
+        help="what the sign-in page does: show Agree/Cancel (default), approve or deny at once",
+    )
+    sim.add_argument(
+        "--exchange-log", type=Path, help="append every HTTP exchange to this file as JSON lines"
+    )
+
+    commands.add_parser("login", help="sign in to Spotify in the browser (OAuth with PKCE)")
+    commands.add_parser("logout", help="forget the Spotify sign-in stored in the keyring")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``segue`` command line.
+
+    Args:
+        argv: The arguments after the program name; defaults to ``sys.argv[1:]``.
+
+    Returns:
+        The process exit status.
+    """
+    args = _build_parser().parse_args(argv)
+    paths = Paths.default()
+    try:
+        settings = load_settings(paths.config_file)
+    except ConfigError as err:
+        print(err.user_message, file=sys.stderr)
+        return EXIT_USAGE
+
+    from assistant.logs import configure_logging
+
+    log_file = configure_logging(paths.log_dir, settings.log_level)
+    command: Callable[[argparse.Namespace, Settings, Paths], int] = _COMMANDS[args.command]
+    try:
+        return command(args, settings, paths)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except SegueError as err:
+        logger.info("%s ended: %s", args.command or "segue", type(err).__name__)
+        print(err.user_message, file=sys.stderr)
+        return EXIT_USAGE if isinstance(err, ConfigError) else EXIT_FAILED
+    except Exception:
+        logger.exception("Unexpected error in %s", args.command or "segue")
+        print(f"Something went wrong; the details are in {log_file}.", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _run(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
+    # The tray arrives with the desktop shell; until then `segue` serves the simulated Spotify
+    # in demo mode and reports the sign-in state otherwise.
+    if settings.demo:
+        print("No Spotify app is configured, so Segue runs in demo mode.")
+        return _sim(
+            argparse.Namespace(port=0, latency_ms=0.0, consent="ask", exchange_log=None),
+            settings,
+            paths,
+        )
+    from assistant import app
+
+    auth = app.build_auth(settings, app.build_secrets())
+    if not auth.signed_in:
+        print("Not signed in to Spotify yet: run `segue login`.")
+        return EXIT_OK
+    user = app.build_spotify(settings, auth).me()
+    print(f"Signed in to Spotify as {user.display_name}.")
+    return EXIT_OK
+
+
+def _sim(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
+    from assistant.sim import run_standalone
+
+    run_standalone(
+        port=args.port,
+        latency_ms=args.latency_ms,
+        consent=args.consent,
+        exchange_log=args.exchange_log,
+        announce=lambda line: print(line, flush=True),
+    )
+    return EXIT_OK
+
+
+def _login(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
+    from assistant import app
+    from assistant.spotify.auth import sign_in
+
+    if settings.demo:
+        raise ConfigError(
+            "No Spotify app is configured: put your app's Client ID in "
+            f"{paths.config_file} as spotify_client_id, or set SEGUE_SPOTIFY_CLIENT_ID."
+        )
+    auth = app.build_auth(settings, app.build_secrets())
+    sign_in(
+        auth,
+        timeout=settings.login_timeout_seconds,
+        announce=lambda line: print(line, flush=True),
+    )
+    user = app.build_spotify(settings, auth).me()
+    print(f"Signed in to Spotify as {user.display_name}.")
+    return EXIT_OK
+
+
+def _logout(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
+    from assistant import app
+
+    secrets = app.build_secrets()
+    was_signed_in = secrets.spotify_refresh_token() is not None
+    secrets.clear_spotify()
+    print("Signed out of Spotify." if was_signed_in else "Segue was not signed in to Spotify.")
+    return EXIT_OK
+
+
+_COMMANDS: dict[str | None, Callable[[argparse.Namespace, Settings, Paths], int]] = {
+    None: _run,
+    "sim": _sim,
+    "login": _login,
+    "logout": _logout,
+}

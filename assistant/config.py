@@ -1,0 +1,193 @@
+"""Settings: typed defaults, a TOML file in the user's config dir, and ``SEGUE_<NAME>`` overrides.
+
+Precedence, lowest first: the defaults below, ``config.toml`` in the platformdirs config dir for
+"segue", then environment variables (``SEGUE_SPOTIFY_CLIENT_ID`` overrides ``spotify_client_id``).
+Secrets never live here: the Spotify refresh token and API keys are kept by ``secrets.SecretStore``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from assistant.errors import ConfigError
+
+APP_NAME = "segue"
+ENV_PREFIX = "SEGUE_"
+
+# Names that look like secrets: refused in the file with a pointer to the keyring.
+_SECRET_HINTS = ("token", "secret", "api_key", "password")
+
+
+class Settings(BaseModel):
+    """Every user-adjustable setting, with its default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    spotify_client_id: str | None = Field(
+        None,
+        description="Client ID of your own app in the Spotify developer dashboard. "
+        "Without one Segue runs against the simulated Spotify.",
+    )
+    spotify_redirect_uri: str = Field(
+        "http://127.0.0.1:8974/callback",
+        description="Redirect URI registered for the app; must be http://127.0.0.1:PORT/... "
+        "(Spotify refuses `localhost`).",
+    )
+    spotify_api_url: str = Field(
+        "https://api.spotify.com/v1", description="Base URL of the Spotify Web API."
+    )
+    spotify_accounts_url: str = Field(
+        "https://accounts.spotify.com", description="Base URL of the Spotify accounts service."
+    )
+    spotify_device_name: str | None = Field(
+        None,
+        description="Name of this computer's Spotify player, when it differs from the host name.",
+    )
+    spotify_app_command: str | None = Field(
+        None,
+        description="Command that starts the Spotify desktop app (default: `spotify` on Linux, "
+        "`open -a Spotify` on macOS, the spotify: protocol on Windows).",
+    )
+    device_wait_seconds: float = Field(
+        15.0, ge=0, le=120, description="How long to wait for the desktop player to appear."
+    )
+    http_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="Timeout of every request to Spotify."
+    )
+    rate_limit_max_wait_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=60,
+        description="Longest Retry-After Segue waits out by itself; longer waits are reported.",
+    )
+    login_timeout_seconds: float = Field(
+        300.0, gt=0, le=3600, description="How long `segue login` waits for the browser."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Level of the log file."
+    )
+
+    @field_validator("spotify_client_id")
+    @classmethod
+    def _client_id_format(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        value = value.strip()
+        if len(value) != 32 or any(c not in "0123456789abcdefABCDEF" for c in value):
+            raise ValueError("a Spotify Client ID is 32 hexadecimal characters")
+        return value.lower()
+
+    @field_validator("spotify_redirect_uri")
+    @classmethod
+    def _loopback_redirect(cls, value: str) -> str:
+        # Spotify accepts plain HTTP only for loopback IP literals; `localhost` has been refused
+        # for every app since 2025-11-27.
+        parts = urlsplit(value)
+        if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "::1"):
+            raise ValueError("must be http://127.0.0.1:PORT/PATH (Spotify refuses `localhost`)")
+        if parts.port is None:
+            raise ValueError("must name a port, e.g. http://127.0.0.1:8974/callback")
+        return value
+
+    @field_validator("spotify_api_url", "spotify_accounts_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def demo(self) -> bool:
+        """Whether no Spotify app is configured, so Segue runs against the simulator."""
+        return self.spotify_client_id is None
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where Segue keeps its files (platformdirs locations for "segue")."""
+
+    config_dir: Path
+    data_dir: Path
+    cache_dir: Path
+    log_dir: Path
+
+    @property
+    def config_file(self) -> Path:
+        """The TOML settings file."""
+        return self.config_dir / "config.toml"
+
+    @classmethod
+    def default(cls) -> Paths:
+        """The platform's per-user directories for Segue."""
+        return cls(
+            config_dir=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+            data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+            cache_dir=Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+            log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+        )
+
+
+def load_settings(
+    config_file: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read settings from the TOML file and the environment.
+
+    Args:
+        config_file: The TOML file; defaults to ``config.toml`` in the user's config dir.
+            A missing file means "all defaults".
+        environ: Environment to read ``SEGUE_*`` overrides from; defaults to ``os.environ``.
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        ConfigError: A key is unknown or a value is invalid; the message names both the key and
+            where it came from.
+    """
+    config_file = config_file or Paths.default().config_file
+    environ = os.environ if environ is None else environ
+    fields = Settings.model_fields
+
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    if config_file.exists():
+        try:
+            with config_file.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{config_file} is not valid TOML: {err}.") from err
+        except OSError as err:
+            raise ConfigError(f"Cannot read {config_file}: {err.strerror}.") from err
+        for key, value in data.items():
+            if key not in fields:
+                hint = ""
+                if any(h in key.lower() for h in _SECRET_HINTS):
+                    hint = " Secrets are kept in the system keyring, never in this file."
+                raise ConfigError(f"Unknown setting “{key}” in {config_file}.{hint}")
+            values[key] = value
+            origin[key] = f"“{key}” in {config_file}"
+
+    for name in fields:
+        env_name = ENV_PREFIX + name.upper()
+        if env_name in environ:
+            values[name] = environ[env_name]
+            origin[name] = f"environment variable {env_name}"
+
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = str(first["loc"][0]) if first["loc"] else "?"
+        where = origin.get(key, f"“{key}”")
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"Setting {where}: {message}.") from err

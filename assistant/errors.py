@@ -1,0 +1,184 @@
+"""The errors Segue raises, each carrying one sentence a user can act on.
+
+Third-party exceptions are converted where they enter (``raise X(...) from err``); everything
+above that layer deals only with these::
+
+    SegueError                      .user_message, .retryable
+    ├── ConfigError                 a bad or unknown setting (names the key and the file)
+    ├── SecretStoreUnavailable      no usable OS keyring
+    ├── AuthError
+    │   ├── NotSignedIn             no Spotify refresh token stored
+    │   ├── SignInExpired           invalid_grant: expired (6 months) or revoked
+    │   └── SignInFailed            the browser flow failed: denied, wrong state, timed out
+    └── SpotifyError
+        ├── PremiumRequired         the user (or the app's owner) has no Premium
+        ├── NotAllowListed          the user is not on the development-mode app's user list
+        ├── EndpointGone            the endpoint is closed to new development-mode apps
+        ├── NoDevice                no Spotify player to act on
+        ├── RateLimited             429; .retry_after in seconds
+        ├── SpotifyUnavailable      5xx, timeouts, connection failures
+        ├── NotFound                nothing matched (the model can try another query)
+        ├── AmbiguousMatch          several things match equally well; .candidates
+        └── SpotifyRequestRejected  Spotify refused the request as malformed (400)
+
+``NotFound``, ``AmbiguousMatch`` and ``SpotifyRequestRejected`` are "the caller can correct this"
+errors: the agent hands them back to the model as tool output. The others reach the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class SegueError(Exception):
+    """Base of every error Segue raises on purpose.
+
+    Attributes:
+        user_message: One sentence for a notification, the popup or stderr.
+        retryable: Whether trying the same thing again later can help.
+    """
+
+    default_message = "Something went wrong."
+    retryable = False
+
+    def __init__(self, user_message: str | None = None, *, retryable: bool | None = None) -> None:
+        self.user_message = user_message or self.default_message
+        if retryable is not None:
+            self.retryable = retryable
+        super().__init__(self.user_message)
+
+
+class ConfigError(SegueError):
+    """A setting in the config file or the environment is unknown or has a bad value."""
+
+    default_message = "A setting is invalid."
+
+
+class SecretStoreUnavailable(SegueError):
+    """The OS keyring cannot be used."""
+
+    default_message = (
+        "No system keyring is available to keep the Spotify sign-in; install and unlock one "
+        "(GNOME Keyring or KWallet on Linux) or set PYTHON_KEYRING_BACKEND."
+    )
+
+
+class AuthError(SegueError):
+    """Signing in to Spotify failed or is needed."""
+
+
+class NotSignedIn(AuthError):
+    """No Spotify sign-in is stored."""
+
+    default_message = "Segue is not signed in to Spotify; run `segue login` or choose Sign in."
+
+
+class SignInExpired(AuthError):
+    """Spotify answered invalid_grant: the sign-in expired or was revoked."""
+
+    default_message = "Spotify sign-in expired; choose Sign in from the tray menu."
+
+
+class SignInFailed(AuthError):
+    """The browser sign-in flow did not complete."""
+
+    default_message = "Spotify sign-in did not complete."
+
+
+class SpotifyError(SegueError):
+    """Spotify refused or failed a request."""
+
+    default_message = "Spotify could not do that."
+
+
+class PremiumRequired(SpotifyError):
+    """The player needs Premium (the user's, or the app owner's in development mode)."""
+
+    default_message = "Controlling playback needs Spotify Premium."
+
+
+class NotAllowListed(SpotifyError):
+    """The user is not on the development-mode app's list of users."""
+
+    default_message = (
+        "This Spotify account is not on your app's user list; add it under User Management "
+        "in the Spotify developer dashboard."
+    )
+
+
+class EndpointGone(SpotifyError):
+    """Spotify has closed this endpoint to new development-mode apps."""
+
+    default_message = "Spotify no longer offers that to personal apps."
+
+
+class NoDevice(SpotifyError):
+    """There is no Spotify player to act on."""
+
+    default_message = (
+        "No Spotify player is available; open the Spotify app on this computer and try again."
+    )
+    retryable = True
+
+
+class RateLimited(SpotifyError):
+    """Spotify asked us to slow down.
+
+    Attributes:
+        retry_after: Seconds Spotify asked us to wait, or None when it said to stop (quota).
+    """
+
+    retryable = True
+
+    def __init__(self, retry_after: float | None, user_message: str | None = None) -> None:
+        self.retry_after = retry_after
+        if user_message is None:
+            if retry_after is None:
+                user_message = "Spotify's request quota for this app is used up; try again later."
+            else:
+                user_message = (
+                    f"Spotify asked Segue to slow down; try again in {_seconds(retry_after)}."
+                )
+        super().__init__(user_message, retryable=retry_after is not None)
+
+
+class SpotifyUnavailable(SpotifyError):
+    """Spotify could not be reached or failed on its side."""
+
+    default_message = "Spotify is not answering right now; try again in a moment."
+    retryable = True
+
+
+class NotFound(SpotifyError):
+    """Nothing matched what was asked for."""
+
+    default_message = "Nothing on Spotify matched that."
+
+
+class AmbiguousMatch(SpotifyError):
+    """Several things match equally well; the caller has to choose.
+
+    Attributes:
+        candidates: The names that tie, best first.
+    """
+
+    def __init__(self, what: str, candidates: Sequence[str]) -> None:
+        self.candidates = tuple(candidates)
+        names = ", ".join(f"“{c}”" for c in self.candidates)
+        super().__init__(f"More than one {what} matches: {names}. Which one?")
+
+
+class SpotifyRequestRejected(SpotifyError):
+    """Spotify refused a request as malformed (HTTP 400)."""
+
+    default_message = "Spotify refused that request."
+
+
+def _seconds(value: float) -> str:
+    seconds = max(1, round(value))
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    return f"{round(minutes / 60)} hours"

@@ -1,0 +1,76 @@
+"""Logging to a rotating file in the user's log dir, with secrets scrubbed from every line.
+
+Our own code never logs a token, key or authorization code; the filter is the second line of
+defence for third-party libraries (spotipy logs full request headers at DEBUG, for one).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+from pathlib import Path
+
+LOG_FILE_NAME = "segue.log"
+
+_REDACTED = "<redacted>"
+_PATTERNS = (
+    # Authorization headers, in any quoting.
+    re.compile(r"(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
+    # key=value, "key": "value" and key: value forms of the secrets OAuth and OpenAI carry.
+    re.compile(
+        r"""(?P<key>access_token|refresh_token|id_token|code_verifier|code|client_secret|"""
+        r"""api_key|apikey|password|authorization)(?P<sep>["']?\s*[:=]\s*["']?)"""
+        r"""(?P<value>[^\s&"',;}]+)""",
+        re.IGNORECASE,
+    ),
+    # OpenAI-style keys wherever they appear.
+    re.compile(r"sk-[A-Za-z0-9_-]{8,}"),
+)
+
+
+def redact(text: str) -> str:
+    """Replace every token, key and authorization code in ``text`` with ``<redacted>``."""
+    text = _PATTERNS[0].sub(lambda m: f"{m.group(1)} {_REDACTED}", text)
+    text = _PATTERNS[1].sub(lambda m: f"{m.group('key')}{m.group('sep')}{_REDACTED}", text)
+    return _PATTERNS[2].sub(_REDACTED, text)
+
+
+class RedactingFormatter(logging.Formatter):
+    """A formatter whose output, tracebacks included, has secrets scrubbed out."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format the record as usual, then redact the whole text."""
+        return redact(super().format(record))
+
+
+def configure_logging(log_dir: Path, level: str = "INFO") -> Path:
+    """Send Segue's log records to ``segue.log`` in ``log_dir`` (1 MB, 3 rotations kept).
+
+    Args:
+        log_dir: The directory for the log file; created when missing.
+        level: The level for Segue's own loggers.
+
+    Returns:
+        The path of the log file.
+    """
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / LOG_FILE_NAME
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_segue", False)]:
+        root.removeHandler(old)
+        old.close()
+    handler._segue = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("assistant").setLevel(level)
+    # spotipy writes request headers (the bearer token) and bodies at DEBUG.
+    logging.getLogger("spotipy").setLevel(logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    return path

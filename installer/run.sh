@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs Segue into the project-local .venv and starts it. With no Spotify app configured it runs
+# against the built-in simulated Spotify. Arguments are passed on: `installer/run.sh --help`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+installer/venv.sh
+exec .venv/bin/segue "$@"
