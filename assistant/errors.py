@@ -36,10 +36,13 @@ class SegueError(Exception):
     Attributes:
         user_message: One sentence for a notification, the popup or stderr.
         retryable: Whether trying the same thing again later can help.
+        model_can_fix: Whether the agent should hand the error back to the model (nothing found,
+            ambiguous, malformed) instead of ending the command with it.
     """
 
     default_message = "Something went wrong."
     retryable = False
+    model_can_fix = False
 
     def __init__(self, user_message: str | None = None, *, retryable: bool | None = None) -> None:
         self.user_message = user_message or self.default_message
@@ -153,17 +156,27 @@ class NotFound(SpotifyError):
     """Nothing matched what was asked for."""
 
     default_message = "Nothing on Spotify matched that."
+    model_can_fix = True
 
 
 class AmbiguousMatch(SpotifyError):
     """Several things match equally well; the caller has to choose.
 
     Attributes:
+        what: What was being looked for ("playlist", "device", "track").
         candidates: The names that tie, best first.
+        argument: The tool argument the choice fills in, when a tool raised it; the agent asks
+            the person and runs the same call again with the chosen name in that argument.
     """
 
-    def __init__(self, what: str, candidates: Sequence[str]) -> None:
+    model_can_fix = True
+
+    def __init__(
+        self, what: str, candidates: Sequence[str], *, argument: str | None = None
+    ) -> None:
+        self.what = what
         self.candidates = tuple(candidates)
+        self.argument = argument
         names = ", ".join(f"“{c}”" for c in self.candidates)
         super().__init__(f"More than one {what} matches: {names}. Which one?")
 
@@ -172,6 +185,7 @@ class SpotifyRequestRejected(SpotifyError):
     """Spotify refused a request as malformed (HTTP 400)."""
 
     default_message = "Spotify refused that request."
+    model_can_fix = True
 
 
 def _seconds(value: float) -> str:

@@ -100,7 +100,7 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
     priority = 0  # never chosen by keyring's own backend discovery
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._items: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -39,8 +39,11 @@ def env_with_config(tmp_path: Path, text: str) -> dict[str, str]:
 
 def test_python_dash_m_runs_the_same_cli() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "assistant", "--version"], capture_output=True, text=True,
-        timeout=30, check=False,
+        [sys.executable, "-m", "assistant", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     assert done.returncode == 0 and done.stdout.strip() == f"segue {__version__}"
 
@@ -48,8 +51,12 @@ def test_python_dash_m_runs_the_same_cli() -> None:
 def test_a_bad_config_file_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
     env = env_with_config(tmp_path, "http_timeout_seconds = 'soon'\n")
     done = subprocess.run(
-        [sys.executable, "-m", "assistant", "logout"], capture_output=True, text=True,
-        env=env, timeout=30, check=False,
+        [sys.executable, "-m", "assistant", "logout"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=False,
     )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1

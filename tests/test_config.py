@@ -62,8 +62,11 @@ def test_a_secret_in_the_file_is_refused_with_a_pointer_to_the_keyring(tmp_path:
     [
         ("http_timeout_seconds = 'soon'", "http_timeout_seconds", "number"),
         ("spotify_client_id = 'not-an-id'", "spotify_client_id", "32 hexadecimal"),
-        ("spotify_redirect_uri = 'http://localhost:8974/callback'", "spotify_redirect_uri",
-         "localhost"),
+        (
+            "spotify_redirect_uri = 'http://localhost:8974/callback'",
+            "spotify_redirect_uri",
+            "localhost",
+        ),
         ("spotify_redirect_uri = 'http://127.0.0.1/callback'", "spotify_redirect_uri", "port"),
         ("log_level = 'LOUD'", "log_level", "DEBUG"),
     ],

@@ -34,7 +34,9 @@ def test_redact_keeps_ordinary_text() -> None:
 def test_log_file_never_holds_a_token_even_from_libraries(tmp_path: Path) -> None:
     path = configure_logging(tmp_path / "logs", "DEBUG")
     logging.getLogger("assistant.test").info("refresh_token=%s", "AQBsecret")
-    logging.getLogger("spotipy.client").warning("Headers: %s", {"Authorization": "Bearer BQDsecret"})
+    logging.getLogger("spotipy.client").warning(
+        "Headers: %s", {"Authorization": "Bearer BQDsecret"}
+    )
     try:
         raise ValueError("access_token: BQDsecret2")
     except ValueError:
