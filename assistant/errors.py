@@ -20,6 +20,9 @@ above that layer deals only with these::
         ├── NotFound                nothing matched (the model can try another query)
         ├── AmbiguousMatch          several things match equally well; .candidates
         └── SpotifyRequestRejected  Spotify refused the request as malformed (400)
+    └── VoiceError
+        ├── MicrophoneUnavailable   no input device, or it is busy or vanished
+        └── SpeechNotUnderstood     nothing was heard, or nothing could be made of it
 
 ``NotFound``, ``AmbiguousMatch`` and ``SpotifyRequestRejected`` are "the caller can correct this"
 errors: the agent hands them back to the model as tool output. The others reach the user.
@@ -186,6 +189,24 @@ class SpotifyRequestRejected(SpotifyError):
 
     default_message = "Spotify refused that request."
     model_can_fix = True
+
+
+class VoiceError(SegueError):
+    """Recording or recognising speech failed."""
+
+
+class MicrophoneUnavailable(VoiceError):
+    """The microphone cannot be opened or stopped delivering audio."""
+
+    default_message = (
+        "No microphone is available; connect one or choose another input device in the settings."
+    )
+
+
+class SpeechNotUnderstood(VoiceError):
+    """The recording held no speech, or the recogniser made nothing of it."""
+
+    default_message = "I didn't hear anything."
 
 
 def _seconds(value: float) -> str:
