@@ -152,6 +152,9 @@ class _Endpoint:
 
 _ME = _Endpoint("GET", "me")
 _SEARCH = _Endpoint("GET", "search")
+# Single reads still work for development-mode apps; the batch reads (GET /tracks?ids=) are gone.
+_TRACK = _Endpoint("GET", "tracks/{id}", not_found="Spotify has no such track.")
+_ALBUM_TRACKS = _Endpoint("GET", "albums/{id}/tracks", not_found="Spotify has no such album.")
 _PLAYBACK = _Endpoint("GET", "me/player")
 _CURRENTLY_PLAYING = _Endpoint("GET", "me/player/currently-playing")
 _DEVICES = _Endpoint("GET", "me/player/devices")
@@ -339,6 +342,30 @@ class SpotifyClient:
             lambda: self._sp.search(q=query, limit=limit, offset=offset, type=kind_list),
         )
         return SearchResults.from_api(result)
+
+    def track(self, track: str) -> Track:
+        """One track, with its album and artists.
+
+        Args:
+            track: The track's URI or open.spotify.com link.
+        """
+        track_id = _uri(track, ("track",)).rsplit(":", 1)[-1]
+        return Track.from_api(self._object(_TRACK, lambda: self._sp._get(f"tracks/{track_id}")))
+
+    def album_tracks(self, album: str) -> list[Track]:
+        """An album's tracks in order (simplified: their ``album`` is None).
+
+        Args:
+            album: The album's URI or open.spotify.com link.
+        """
+        album_id = _uri(album, ("album",)).rsplit(":", 1)[-1]
+        items = self._pages(
+            _ALBUM_TRACKS,
+            lambda offset: self._sp._get(
+                f"albums/{album_id}/tracks", limit=PAGE_LIMIT, offset=offset
+            ),
+        )
+        return [Track.from_api(item) for item in items]
 
     # --- player state ----------------------------------------------------------------------
 

@@ -29,6 +29,25 @@ def body(exchange: Exchange) -> Any:
 # --- user and search --------------------------------------------------------------------------
 
 
+def test_one_track_and_an_album_s_tracks(client: SpotifyClient, api_calls: Calls) -> None:
+    found = bohemian(client)
+    track = client.track(f"https://open.spotify.com/track/{found.id}?si=x")
+    assert track.label == "Bohemian Rhapsody — Queen"
+    assert track.album is not None and track.album.name == "A Night at the Opera"
+    tracks = client.album_tracks(track.album.uri)
+    assert [t.track_number for t in tracks] == list(range(1, len(tracks) + 1))
+    assert found.uri in [t.uri for t in tracks]
+    assert [e.path for e in api_calls()][-2:] == [
+        f"/v1/tracks/{found.id}",
+        f"/v1/albums/{track.album.id}/tracks",
+    ]
+
+
+def test_an_unknown_track_is_not_found(client: SpotifyClient) -> None:
+    with pytest.raises(NotFound):
+        client.track("spotify:track:0000000000000000000000")
+
+
 def test_me(client: SpotifyClient) -> None:
     user = client.me()
     assert (user.id, user.display_name) == ("segue-demo", "Demo Listener")

@@ -1,0 +1,1 @@
+"""The agent: understands a command and turns it into Spotify actions."""

@@ -1,0 +1,273 @@
+"""The tool registry: typed methods become strict JSON-schema tools, validated by the same model.
+
+A tool is a method decorated with :func:`tool`. Its Google docstring is written for the model: the
+summary line and body describe the tool, the ``Args:`` section describes each parameter. From the
+signature the registry builds one pydantic model per tool; that model gives the JSON schema sent to
+the model (made strict: every property required, optional ones nullable, no extra properties) and
+validates the arguments of every call, whether they come from the model or from the fast path.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, get_type_hints, overload
+
+import docstring_parser
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from assistant.errors import SegueError
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_TOOL_MARK = "__segue_tool__"
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A request to run one tool, from the model or from the fast path."""
+
+    name: str
+    arguments: Mapping[str, Any]
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    """What a tool returns.
+
+    Attributes:
+        summary: One short sentence for the person ("Playing Bohemian Rhapsody by Queen.").
+        detail: What the model sees; defaults to the summary. Data from Spotify inside it is data,
+            never instructions.
+        data: Structured results for callers that need more than text (numbered search results).
+    """
+
+    summary: str
+    detail: str | None = None
+    data: Any = None
+
+    @property
+    def for_model(self) -> str:
+        """The text handed back to the model as the tool's output."""
+        return self.detail if self.detail is not None else self.summary
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The outcome of one call: the output, or the error that stopped it."""
+
+    call: ToolCall
+    ok: bool
+    output: ToolOutput
+    error: SegueError | None = None
+
+    @property
+    def needs_user(self) -> bool:
+        """Whether the error is one only the person can fix (sign in, open Spotify, wait)."""
+        return self.error is not None and not self.error.model_can_fix
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One registered tool."""
+
+    name: str
+    description: str
+    arguments_model: type[BaseModel]
+    function: Callable[..., Any]
+    destructive: bool = False
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    def schema(self) -> dict[str, Any]:
+        """The tool in the Chat Completions ``tools`` format, strict."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": dict(self.parameters),
+                "strict": True,
+            },
+        }
+
+
+@overload
+def tool(function: F, /) -> F: ...
+
+
+@overload
+def tool(*, destructive: bool = False) -> Callable[[F], F]: ...
+
+
+def tool(function: F | None = None, /, *, destructive: bool = False) -> F | Callable[[F], F]:
+    """Mark a method as a tool: ``@tool`` or ``@tool(destructive=True)``.
+
+    Args:
+        function: The method (when used as ``@tool`` without arguments).
+        destructive: The tool removes or replaces the person's things; the agent asks for a
+            "yes" in a following turn before running it.
+    """
+
+    def mark(fn: F) -> F:
+        setattr(fn, _TOOL_MARK, {"destructive": destructive})
+        return fn
+
+    return mark(function) if function is not None else mark
+
+
+class ToolDefinitionError(TypeError):
+    """A tool's signature or docstring cannot become a schema (a programming error)."""
+
+
+class ToolRegistry:
+    """The tools of one or more provider objects, by name.
+
+    Args:
+        providers: Objects whose :func:`tool`-marked methods become tools.
+    """
+
+    def __init__(self, *providers: object) -> None:
+        self._tools: dict[str, Tool] = {}
+        for provider in providers:
+            for name, member in inspect.getmembers(provider, inspect.ismethod):
+                options = getattr(member, _TOOL_MARK, None)
+                if options is None:
+                    continue
+                if name in self._tools:
+                    raise ToolDefinitionError(f"two tools are called {name}")
+                self._tools[name] = _build_tool(name, member, **options)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
+
+    @property
+    def names(self) -> list[str]:
+        """The tool names, in registration order."""
+        return list(self._tools)
+
+    def get(self, name: str) -> Tool | None:
+        """The tool called ``name``, if any."""
+        return self._tools.get(name)
+
+    def schemas(self, names: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """The strict schemas of the chosen tools (all by default), for the model request."""
+        chosen = self._tools.values() if names is None else (self._tools[n] for n in names)
+        return [t.schema() for t in chosen]
+
+    def parse_arguments(self, name: str, raw: str) -> ToolCall:
+        """Turn the model's JSON argument string into a call; bad JSON becomes an empty call.
+
+        The call is then refused by :meth:`invoke` with a message the model can act on.
+        """
+        try:
+            arguments = json.loads(raw) if raw.strip() else {}
+        except json.JSONDecodeError:
+            arguments = {"__invalid_json__": raw[:200]}
+        if not isinstance(arguments, dict):
+            arguments = {"__invalid_json__": raw[:200]}
+        return ToolCall(name=name, arguments=arguments)
+
+    def invoke(self, call: ToolCall) -> ToolResult:
+        """Validate the arguments and run the tool.
+
+        Unknown tools, invalid arguments and errors the model can correct come back as a failed
+        result whose output tells the model what to change; errors only the person can fix come
+        back with ``needs_user`` set. Other exceptions propagate: they are bugs.
+        """
+        found = self._tools.get(call.name)
+        if found is None:
+            message = f"There is no tool called {call.name}. Available: {', '.join(self._tools)}."
+            return _failed(call, message, _ModelError(message))
+        if "__invalid_json__" in call.arguments:
+            message = f"The arguments for {call.name} were not valid JSON; send a JSON object."
+            return _failed(call, message, _ModelError(message))
+        try:
+            arguments = found.arguments_model.model_validate(dict(call.arguments))
+        except ValidationError as err:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+                for e in err.errors()
+            )
+            message = f"Invalid arguments for {call.name}: {problems}."
+            return _failed(call, message, _ModelError(message))
+        try:
+            returned = found.function(**dict(arguments))
+        except SegueError as err:
+            logger.info("Tool %s failed: %s", call.name, type(err).__name__)
+            return _failed(call, err.user_message, err)
+        output = returned if isinstance(returned, ToolOutput) else ToolOutput(str(returned))
+        return ToolResult(call=call, ok=True, output=output)
+
+
+class _ModelError(SegueError):
+    """The model called a tool wrongly; it can try again."""
+
+    model_can_fix = True
+
+
+def _failed(call: ToolCall, message: str, error: SegueError) -> ToolResult:
+    return ToolResult(call=call, ok=False, output=ToolOutput(message), error=error)
+
+
+def _build_tool(name: str, method: Callable[..., Any], *, destructive: bool) -> Tool:
+    doc = docstring_parser.parse(
+        inspect.getdoc(method) or "", docstring_parser.DocstringStyle.GOOGLE
+    )
+    if not doc.short_description:
+        raise ToolDefinitionError(f"tool {name} has no docstring")
+    described = {p.arg_name: " ".join((p.description or "").split()) for p in doc.params}
+    hints = get_type_hints(method)
+    fields: dict[str, Any] = {}
+    for param in inspect.signature(method).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise ToolDefinitionError(f"tool {name} takes *args or **kwargs")
+        if param.name not in hints:
+            raise ToolDefinitionError(f"tool {name}: parameter {param.name} has no type")
+        if not described.get(param.name):
+            raise ToolDefinitionError(f"tool {name}: parameter {param.name} has no description")
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (hints[param.name], Field(default, description=described[param.name]))
+    model = create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+    description = doc.short_description
+    if doc.long_description:
+        description = f"{description}\n{doc.long_description}"
+    return Tool(
+        name=name,
+        description=description,
+        arguments_model=model,
+        function=method,
+        destructive=destructive,
+        parameters=strict_schema(model.model_json_schema()),
+    )
+
+
+def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make a pydantic JSON schema strict in the sense of OpenAI structured outputs.
+
+    Every object gets ``additionalProperties: false`` and lists all its properties as required
+    (optional ones are already nullable through their ``X | None`` type); titles and defaults,
+    which strict mode does not accept, are dropped.
+    """
+
+    def visit(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {k: visit(v) for k, v in node.items() if k not in ("title", "default")}
+            if out.get("type") == "object" or "properties" in out:
+                out["additionalProperties"] = False
+                out["required"] = list(out.get("properties", {}))
+            return out
+        if isinstance(node, list):
+            return [visit(v) for v in node]
+        return node
+
+    result: dict[str, Any] = visit(schema)
+    return result
