@@ -3,5 +3,6 @@
 # against the built-in simulated Spotify. Arguments are passed on: `installer/run.sh --help`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+installer/apt.sh run
 installer/venv.sh
 exec .venv/bin/segue "$@"
