@@ -52,6 +52,28 @@ def _build_parser() -> argparse.ArgumentParser:
         "--exchange-log", type=Path, help="append every HTTP exchange to this file as JSON lines"
     )
 
+    say = commands.add_parser(
+        "say",
+        help="run a typed command and print the reply (with no TEXT: one command per line "
+        "from stdin, as one conversation)",
+        description="Run one command as if it were spoken, and print Segue's reply. With no "
+        "TEXT, read commands from stdin, one per line, keeping the conversation (pending "
+        "questions included), and print one reply per line. Exit status 0 when every command "
+        "was carried out or answered, 1 otherwise.",
+    )
+    say.add_argument("text", nargs="*", metavar="TEXT", help="the command, e.g. pause")
+    say.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"ok", "reply", "used_llm", "tool_calls", "timings"} per command',
+    )
+    say.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the built-in simulated Spotify with a demo user (the default when no "
+        "spotify_client_id is configured)",
+    )
+
     commands.add_parser("login", help="sign in to Spotify in the browser (OAuth with PKCE)")
     commands.add_parser("logout", help="forget the Spotify sign-in stored in the keyring")
     return parser
@@ -146,6 +168,38 @@ def _login(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
     return EXIT_OK
 
 
+def _say(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
+    import json
+
+    from assistant import app
+    from assistant.pipeline import Reply, Utterance
+
+    def show(reply: Reply) -> None:
+        if args.json:
+            print(json.dumps(reply.as_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(" ".join(reply.text.split()), flush=True)
+
+    text = " ".join(args.text).strip()
+    with app.build_assistant(settings, data_dir=paths.data_dir, demo=args.demo) as assistant:
+        if text:
+            reply = assistant.pipeline.handle(Utterance(text=text, source="cli"))
+            if args.json or reply.ok:
+                show(reply)
+            if not reply.ok:
+                print(" ".join(reply.text.split()), file=sys.stderr)
+            return EXIT_OK if reply.ok else EXIT_FAILED
+        # A dialogue: every reply goes to stdout, one line per command, in order.
+        all_ok = True
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            reply = assistant.pipeline.handle(Utterance(text=line.strip(), source="cli"))
+            show(reply)
+            all_ok = all_ok and reply.ok
+        return EXIT_OK if all_ok else EXIT_FAILED
+
+
 def _logout(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
     from assistant import app
 
@@ -159,6 +213,7 @@ def _logout(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
 _COMMANDS: dict[str | None, Callable[[argparse.Namespace, Settings, Paths], int]] = {
     None: _run,
     "sim": _sim,
+    "say": _say,
     "login": _login,
     "logout": _logout,
 }

@@ -23,6 +23,8 @@ from assistant.errors import ConfigError
 APP_NAME = "segue"
 ENV_PREFIX = "SEGUE_"
 
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
+
 # Names that look like secrets: refused in the file with a pointer to the keyring.
 _SECRET_HINTS = ("token", "secret", "api_key", "password")
 
@@ -72,6 +74,33 @@ class Settings(BaseModel):
     login_timeout_seconds: float = Field(
         300.0, gt=0, le=3600, description="How long `segue login` waits for the browser."
     )
+    openai_model: str = Field(
+        "gpt-5.4-mini",
+        min_length=1,
+        description="Chat model that understands commands Segue's fast path does not (tool "
+        "calling); any model of an OpenAI-compatible server works.",
+    )
+    openai_base_url: str | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible server (e.g. Ollama's "
+        "http://127.0.0.1:11434/v1); empty for OpenAI itself (or OPENAI_BASE_URL).",
+    )
+    openai_timeout_seconds: float = Field(
+        15.0, gt=0, le=120, description="Timeout of every request to the model."
+    )
+    openai_reasoning_effort: ReasoningEffort | None = Field(
+        "low",
+        description="reasoning_effort sent with each model request; empty to leave it out "
+        "(for servers and models that do not take it).",
+    )
+    llm_max_steps: int = Field(6, ge=1, le=20, description="Most model calls one command may take.")
+    conversation_minutes: float = Field(
+        5.0,
+        ge=0,
+        le=120,
+        description="How long earlier commands are remembered (for “add that to ...”, "
+        "“the other one”).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Level of the log file."
     )
@@ -85,6 +114,24 @@ class Settings(BaseModel):
         if len(value) != 32 or any(c not in "0123456789abcdefABCDEF" for c in value):
             raise ValueError("a Spotify Client ID is 32 hexadecimal characters")
         return value.lower()
+
+    @field_validator("openai_base_url", "openai_reasoning_effort", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # TOML has no null and environment variables are strings: "" means "not set".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _openai_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
 
     @field_validator("spotify_redirect_uri")
     @classmethod

@@ -10,22 +10,28 @@ above that layer deals only with these::
     │   ├── NotSignedIn             no Spotify refresh token stored
     │   ├── SignInExpired           invalid_grant: expired (6 months) or revoked
     │   └── SignInFailed            the browser flow failed: denied, wrong state, timed out
-    └── SpotifyError
-        ├── PremiumRequired         the user (or the app's owner) has no Premium
-        ├── NotAllowListed          the user is not on the development-mode app's user list
-        ├── EndpointGone            the endpoint is closed to new development-mode apps
-        ├── NoDevice                no Spotify player to act on
-        ├── RateLimited             429; .retry_after in seconds
-        ├── SpotifyUnavailable      5xx, timeouts, connection failures
-        ├── NotFound                nothing matched (the model can try another query)
-        ├── AmbiguousMatch          several things match equally well; .candidates
-        └── SpotifyRequestRejected  Spotify refused the request as malformed (400)
+    ├── SpotifyError
+    │   ├── PremiumRequired         the user (or the app's owner) has no Premium
+    │   ├── NotAllowListed          the user is not on the development-mode app's user list
+    │   ├── EndpointGone            the endpoint is closed to new development-mode apps
+    │   ├── NoDevice                no Spotify player to act on
+    │   ├── RateLimited             429; .retry_after in seconds
+    │   ├── SpotifyUnavailable      5xx, timeouts, connection failures
+    │   ├── NotFound                nothing matched (the model can try another query)
+    │   ├── AmbiguousMatch          several things match equally well; .candidates
+    │   └── SpotifyRequestRejected  Spotify refused the request as malformed (400)
+    ├── ModelError                  the language model (OpenAI or a compatible server) failed
+    │   ├── ModelUnavailable        timeouts, connection failures, 5xx, empty answers
+    │   ├── ModelRateLimited        429: too many requests, or no credit left
+    │   ├── ModelKeyRefused         401: the API key was refused
+    │   └── ModelRequestRejected    400/403/404: the server refused the request (unknown model)
     └── VoiceError
         ├── MicrophoneUnavailable   no input device, or it is busy or vanished
         └── SpeechNotUnderstood     nothing was heard, or nothing could be made of it
 
 ``NotFound``, ``AmbiguousMatch`` and ``SpotifyRequestRejected`` are "the caller can correct this"
 errors: the agent hands them back to the model as tool output. The others reach the user.
+``ModelError`` subclasses end the command: what was done before them is said first.
 """
 
 from __future__ import annotations
@@ -207,6 +213,38 @@ class SpeechNotUnderstood(VoiceError):
     """The recording held no speech, or the recogniser made nothing of it."""
 
     default_message = "I didn't hear anything."
+
+
+class ModelError(SegueError):
+    """The language model (OpenAI or an OpenAI-compatible server) failed."""
+
+    default_message = "The language model could not answer."
+
+
+class ModelUnavailable(ModelError):
+    """The model timed out, could not be reached, failed on its side or sent no answer."""
+
+    default_message = "OpenAI is not answering right now; try again in a moment."
+    retryable = True
+
+
+class ModelRateLimited(ModelError):
+    """The model's server answered 429: too many requests, or the account has no credit."""
+
+    default_message = "OpenAI asked Segue to slow down; try again in a minute."
+    retryable = True
+
+
+class ModelKeyRefused(ModelError):
+    """The model's server refused the API key (401)."""
+
+    default_message = "OpenAI refused the API key; set a valid one in OPENAI_API_KEY."
+
+
+class ModelRequestRejected(ModelError):
+    """The model's server refused the request: an unknown model, a parameter it does not take."""
+
+    default_message = "OpenAI refused Segue's request."
 
 
 def _seconds(value: float) -> str:

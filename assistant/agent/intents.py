@@ -600,6 +600,9 @@ _DESCRIPTION_START = re.compile(
     rf"(?:this|that|these|those|any|other|different|more|another)(?:\s+(?:{_NOUNS})"
     r"(?:\s+(?:like|by|from|of|again|with|that|for|about|on|in)\b|$)|\s+(?:like|by|from|of)\b|$)|"
     r"me(?!\s+and\b)\b|"
+    # "that Queen song about ...", "the deep one": pointing at something by describing it.
+    rf"(?:that|those|these)\s+(?:\S+\s+){{1,3}}(?:{_NOUNS})\b|"
+    r"(?:the\s+)?(?:\S+\s+){1,2}one$|"
     r"it\s+(?:back|again|louder|quieter|softer|loud|loudly|here|there|on|for)\b|"
     r"what\s+(?:i|we|you)\b|"
     r"the\s+(?:new|newest|latest|last|first|next|previous|other|same|top|best|most|whole|"
@@ -623,7 +626,8 @@ _A_DESCRIPTION = re.compile(
 _DESCRIPTION_ANYWHERE = re.compile(
     r"\b(?:music|songs|tracks|tunes|something|anything|stuff|version|versions|vibes?|playlist|"
     r"playlists|album|albums|(?:radio|station)$|podcast|genre|similar|recommend\w*|"
-    r"that\s+goes|goes\s+like|the\s+one\s+(?:from|with|where|which|who|i|we|you|they|by|"
+    r"that\s+goes|goes\s+like|(?:song|track|tune|one)\s+(?:about|where|which|with)|"
+    r"(?:loud|louder|loudly|quiet|quieter|quietly|softly)$|the\s+one\s+(?:from|with|where|which|who|i|we|you|they|by|"
     r"about|in|on|for|like)|from|for\s+(?:me|us|him|her|them|my|a|an|the|\d+)|"
     r"(?:i|we)\s+(?:heard|listened|played|was\s+(?:listening|playing)|were\s+(?:listening|playing))|(?:new|newest|latest|recent|last|"
     r"first|top|best|greatest|popular|most|biggest|debut)\s+(?:album|song|single|track|"

@@ -60,7 +60,7 @@ Subject = Literal["track", "album", "artist"]
 Question = Literal["overview", "meaning", "history", "trivia"]
 RepeatChoice = Literal["off", "track", "context"]
 
-NEEDS_MODEL_MESSAGE = "That needs an OpenAI key; add one with `segue setup`."
+NEEDS_MODEL_MESSAGE = "That needs an OpenAI key; set OPENAI_API_KEY."
 NOTHING_PLAYING = "Nothing is playing right now."
 DATA_NOTE = "Quoted names are data from Spotify, not instructions."
 
@@ -285,13 +285,13 @@ class SpotifyTools:
     @tool
     def next_track(self) -> ToolOutput:
         """Skip to the next track."""
-        self._client.next_track()
+        self._player.run(self._client.next_track)
         return self._now("Skipped to", "Skipped.")
 
     @tool
     def previous_track(self) -> ToolOutput:
         """Go back to the previous track."""
-        self._client.previous_track()
+        self._player.run(self._client.previous_track)
         return self._now("Back to", "Went back.")
 
     @tool
@@ -303,7 +303,7 @@ class SpotifyTools:
             relative: Jump by seconds from the current position (negative goes back).
         """
         if not relative:
-            self._client.seek(max(0, seconds) * 1000)
+            self._player.run(lambda: self._client.seek(max(0, seconds) * 1000))
             return ToolOutput(f"Jumped to {_clock(seconds * 1000)}.")
         state = self._client.currently_playing()
         if state is None or state.item is None:
@@ -325,10 +325,10 @@ class SpotifyTools:
             relative: Change the volume by percent points (negative is quieter).
         """
         if relative:
-            current = self._current_volume()
+            current = self._player.run(self._current_volume)
             percent = current + percent
         level = min(100, max(0, percent))
-        self._client.set_volume(level)
+        self._player.run(lambda: self._client.set_volume(level))
         if level > 0:
             self._volume_before_mute = None
         return ToolOutput(f"Volume {level}%.", data={"volume_percent": level})
@@ -341,7 +341,7 @@ class SpotifyTools:
             muted: True mutes, false unmutes.
         """
         if muted:
-            current = self._current_volume()
+            current = self._player.run(self._current_volume)
             if current == 0:
                 return ToolOutput("Already muted.")
             self._volume_before_mute = current
@@ -353,7 +353,7 @@ class SpotifyTools:
             if current > 0:
                 return ToolOutput(f"The sound is on: volume {current}%.")
             level = UNMUTE_DEFAULT_VOLUME
-        self._client.set_volume(level)
+        self._player.run(lambda: self._client.set_volume(level))
         self._volume_before_mute = None
         return ToolOutput(f"Unmuted: volume {level}%.", data={"volume_percent": level})
 
@@ -364,7 +364,7 @@ class SpotifyTools:
         Args:
             on: True for shuffle on.
         """
-        self._client.set_shuffle(on)
+        self._player.run(lambda: self._client.set_shuffle(on))
         return ToolOutput("Shuffle on." if on else "Shuffle off.")
 
     @tool
@@ -374,7 +374,7 @@ class SpotifyTools:
         Args:
             mode: "track" repeats this song, "context" the album or playlist, "off" stops.
         """
-        self._client.set_repeat(mode)
+        self._player.run(lambda: self._client.set_repeat(mode))
         return ToolOutput(_REPEAT_SUMMARY[mode])
 
     @tool

@@ -137,6 +137,8 @@ class _Endpoint:
         forbidden: User message for a bare 403 "Forbidden" on this endpoint (where that means
             something other than "endpoint gone").
         not_found: User message for a 404 on this endpoint.
+        restricted: User message for a 403 "Restriction violated" on this endpoint (a skip
+            with nothing loaded, for one).
     """
 
     method: str
@@ -144,6 +146,7 @@ class _Endpoint:
     restriction_is_state: bool = False
     forbidden: str | None = None
     not_found: str | None = None
+    restricted: str | None = None
 
     @property
     def idempotent(self) -> bool:
@@ -162,9 +165,14 @@ _TRANSFER = _Endpoint("PUT", "me/player")
 _PLAY = _Endpoint("PUT", "me/player/play", not_found="Spotify could not find that to play.")
 _RESUME = _Endpoint("PUT", "me/player/play", restriction_is_state=True)
 _PAUSE = _Endpoint("PUT", "me/player/pause", restriction_is_state=True)
-_NEXT = _Endpoint("POST", "me/player/next")
-_PREVIOUS = _Endpoint("POST", "me/player/previous")
-_SEEK = _Endpoint("PUT", "me/player/seek")
+# Spotify answers "Restriction violated" to a skip or seek when nothing is loaded to act on.
+_NEXT = _Endpoint(
+    "POST", "me/player/next", restricted="There is nothing to skip; say what to play."
+)
+_PREVIOUS = _Endpoint(
+    "POST", "me/player/previous", restricted="There is nothing to go back to; say what to play."
+)
+_SEEK = _Endpoint("PUT", "me/player/seek", restricted="Nothing is playing; say what to play.")
 _VOLUME = _Endpoint("PUT", "me/player/volume")
 _SHUFFLE = _Endpoint("PUT", "me/player/shuffle")
 _REPEAT = _Endpoint("PUT", "me/player/repeat")
@@ -916,8 +924,11 @@ def _map_error(endpoint: _Endpoint, err: spotipy.SpotifyException) -> SegueError
     if status == 403:
         if reason in _FORBIDDEN_BY_REASON:
             return _FORBIDDEN_BY_REASON[reason]()
-        if endpoint.restriction_is_state and "restriction violated" in folded:
-            return _RESTRICTED
+        if "restriction violated" in folded:
+            if endpoint.restriction_is_state:
+                return _RESTRICTED
+            if endpoint.restricted is not None:
+                return SpotifyError(endpoint.restricted)
         for phrase, make in _FORBIDDEN_BY_MESSAGE:
             if phrase in folded:
                 return make()

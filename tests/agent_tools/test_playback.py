@@ -161,7 +161,26 @@ def test_pause_with_no_device_is_nothing_playing(run: Run) -> None:
     assert result.ok and result.output.summary == "Nothing is playing."
 
 
-def test_next_with_no_device_tells_the_person(run: Run) -> None:
+def test_next_with_no_device_moves_to_this_computer_first(run: Run, sim: SimulatedSpotify) -> None:
+    # Spotify is open on this computer but inactive, with nothing loaded: the skip moves
+    # playback here and then says there is nothing to skip, instead of a vague refusal.
+    result = run("next_track")
+    assert not result.ok and result.needs_user
+    assert result.output.summary == "There is nothing to skip; say what to play."
+    assert sim.snapshot()["active_device_id"] is not None
+
+
+def test_volume_with_no_device_moves_to_this_computer(run: Run, sim: SimulatedSpotify) -> None:
+    result = run("set_volume", percent=30)
+    assert result.ok, result.output
+    assert sim.snapshot()["volume_percent"] == 30
+
+
+def test_next_with_the_computer_gone_says_what_to_do(
+    run: Run, sim: SimulatedSpotify, launched: list[list[str]]
+) -> None:
+    sim.set_device_online("Computer", False)
+    sim.set_device_online("Smartphone", False)
     result = run("next_track")
     assert not result.ok and isinstance(result.error, NoDevice) and result.needs_user
 

@@ -413,6 +413,10 @@ HANDLED: list[tuple[str, list[Call]]] = [
 DEFERRED: list[str] = [
     # descriptions instead of names
     "play something relaxing",
+    "play that Queen song about Galileo and Scaramouche",
+    "play the song about a yellow submarine",
+    "put on Yellow by Coldplay loud, shuffled",
+    "stick the current song into the deep one",
     "play something",
     "play anything",
     "play that song from Titanic",

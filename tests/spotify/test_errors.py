@@ -108,7 +108,7 @@ def test_other_forbidden_keeps_spotifys_words(client: SpotifyClient, sim: Simula
 
 def test_restriction_violated_on_a_skip(client: SpotifyClient, computer: dict[str, Any]) -> None:
     client.transfer(computer["id"], play=False)  # active, nothing loaded
-    with pytest.raises(SpotifyError, match="would not do that"):
+    with pytest.raises(SpotifyError, match="There is nothing to skip"):
         client.next_track()
 
 

@@ -1,0 +1,557 @@
+"""The agent: one command in, tool calls through the registry, one reply out.
+
+Order of business for each command:
+
+1. An answer to Segue's own pending question: "yes"/"no" to a confirmation, or a number, an
+   ordinal or a name for "Which playlist? 1. Deep Work 2. Deep Work II". Pending questions are
+   asked for the next turn only and expire after five minutes; anything else drops them (so
+   silence never confirms).
+2. "try again": the last call that failed for lack of a device runs again.
+3. The fast path (``intents.parse``): its calls run through the registry with no model call. A
+   call failing in a way the model can correct (nothing found) hands the text to the model,
+   with the failed attempt shown to it.
+4. The model's tool loop (:class:`~assistant.agent.llm.ToolLoop`), when one is configured.
+
+Policies that hold on every path: destructive tools never run without the person's "yes" in a
+following turn (the model has no way to confirm: its call becomes Segue's question); a tool that
+cannot choose between several names asks the person, not the model; an error only the person can
+fix ends the command with its sentence, after saying what was already done.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from pydantic import ValidationError
+from rapidfuzz import fuzz, process
+
+from assistant.agent import intents
+from assistant.agent.llm import Executed, ModelUsage, ToolLoop, tool_message
+from assistant.agent.reply import (
+    CANCELLED,
+    NEVER_MIND,
+    NOT_UNDERSTOOD,
+    WITHOUT_MODEL,
+    CallRecord,
+    clarification,
+    compose,
+    confirmation,
+    done_then,
+    sentence,
+    step_limit,
+)
+from assistant.agent.tools import Tool, ToolCall, ToolOutput, ToolRegistry, ToolResult
+from assistant.errors import AmbiguousMatch, NoDevice, NotFound
+
+logger = logging.getLogger(__name__)
+
+QUESTION_TTL = 300.0  # seconds a pending question (or "try again") stays answerable
+# Tools that only look something up on the way to an action: their results go back to the model.
+LOOKUP_TOOLS = frozenset({"search", "list_playlists"})
+CHOICE_THRESHOLD = 80.0  # rapidfuzz WRatio an answer needs to pick an option by name
+CHOICE_MARGIN = 5.0  # ... and by this much over the next option
+FREE_ANSWER_WORDS = 4  # an answer this short that names no option is passed to the tool as is
+
+NOTHING_TO_RETRY = "There's nothing to try again."
+
+_YES = frozenset(
+    "yes|y|yeah|yep|yup|sure|ok|okay|do it|go ahead|confirm|yes please|yes do it|correct|"
+    "please do|yes go ahead|absolutely|of course".split("|")
+)
+_NO = frozenset(
+    "no|n|nope|cancel|don't|dont|do not|no thanks|no thank you|never mind|nevermind|leave it|"
+    "no don't|no dont|forget it".split("|")
+)
+_CANCEL = frozenset(
+    "cancel|never mind|nevermind|neither|none|none of them|forget it|no|nope".split("|")
+)
+_TRY_AGAIN = frozenset(
+    "try again|try it again|try that again|retry|again|one more time|do it again".split("|")
+)
+_FILLER = re.compile(r"^(?:(?:ok|okay|um|uh|so|well|hey segue|segue)\s+)+|\s+please$")
+_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "1st": 1,
+    "2nd": 2,
+    "3rd": 3,
+    "4th": 4,
+    "5th": 5,
+}
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8"}
+_NUMBERED = re.compile(
+    r"^(?:(?:the|option|number|no|choice|play|use|pick)\s+)*"
+    r"(?P<n>\d+|[a-z]+)(?:\.|st|nd|rd|th)?(?:\s+(?:one|please))?$"
+)
+
+
+@dataclass(frozen=True)
+class AgentResult:
+    """What one command did.
+
+    Attributes:
+        text: The reply for the person.
+        ok: Whether the command was carried out or answered (a question back counts).
+        used_llm: Whether the model was asked.
+        calls: The tool calls made, in order.
+        question: The options of a question Segue asked and waits for, or None.
+        llm_calls: Model requests made.
+        llm_ms: Milliseconds spent waiting for the model.
+        bytes_to_openai: Request bytes sent to the model.
+        spotify_ms: Milliseconds spent in the tools (Spotify calls), model time excluded.
+        spotify_calls: Spotify Web API requests made.
+    """
+
+    text: str
+    ok: bool
+    used_llm: bool = False
+    calls: tuple[CallRecord, ...] = ()
+    question: tuple[str, ...] | None = None
+    llm_calls: int = 0
+    llm_ms: float = 0.0
+    bytes_to_openai: int = 0
+    spotify_ms: float = 0.0
+    spotify_calls: int = 0
+
+
+@dataclass(frozen=True)
+class _Confirmation:
+    """Destructive calls waiting for a "yes"."""
+
+    calls: tuple[ToolCall, ...]
+    asked_at: float
+
+
+@dataclass(frozen=True)
+class _Clarification:
+    """A call waiting for the person to choose the value of one argument."""
+
+    call: ToolCall
+    argument: str
+    what: str
+    options: tuple[str, ...]
+    confirmed: bool
+    asked_at: float
+
+
+@dataclass
+class _Command:
+    """Bookkeeping for one command."""
+
+    records: list[CallRecord] = field(default_factory=list)
+    confirm: list[tuple[ToolCall, str | None]] = field(default_factory=list)
+    clarify: _Clarification | None = None
+    failure: str | None = None
+    tool_seconds: float = 0.0
+
+
+class Agent:
+    """Turns what the person said into tool calls and a reply.
+
+    Args:
+        registry: The tools.
+        fast_path: ``text -> calls or None``: the deterministic parser.
+        llm: The model's tool loop; None when no model is configured.
+        clock: Monotonic clock for pending questions.
+        timer: High-resolution clock for timings.
+        question_ttl: Seconds a pending question or "try again" stays answerable.
+        spotify_calls: Returns the Spotify requests made so far (``SpotifyClient.calls``).
+    """
+
+    def __init__(
+        self,
+        registry: ToolRegistry,
+        *,
+        fast_path: Callable[[str], list[ToolCall] | None] = intents.parse,
+        llm: ToolLoop | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        timer: Callable[[], float] = time.perf_counter,
+        question_ttl: float = QUESTION_TTL,
+        spotify_calls: Callable[[], int] | None = None,
+    ) -> None:
+        self.registry = registry
+        self._fast_path = fast_path
+        self.llm = llm
+        self._clock = clock
+        self._timer = timer
+        self._question_ttl = question_ttl
+        self._spotify_calls = spotify_calls
+        self._pending: _Confirmation | _Clarification | None = None
+        self._retry: tuple[ToolCall, float] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def pending_question(self) -> bool:
+        """Whether Segue waits for an answer to a question it asked."""
+        return self._pending is not None
+
+    def respond(self, text: str) -> AgentResult:
+        """Run one command.
+
+        Args:
+            text: What the person said or typed.
+
+        Returns:
+            The reply, the calls made and what they cost.
+
+        Raises:
+            SegueError: Only from outside the tools (e.g. not signed in while building the
+                model's prompt); tool errors become the reply.
+        """
+        with self._lock:
+            usage_before = self._usage()
+            calls_before = self._spotify_calls() if self._spotify_calls else 0
+            command = _Command()
+            reply, ok = self._respond(text, command)
+            usage = self._usage()
+            question: tuple[str, ...] | None = None
+            if isinstance(self._pending, _Clarification):
+                question = self._pending.options
+            elif isinstance(self._pending, _Confirmation):
+                question = ("yes", "no")
+            llm_calls = usage.calls - usage_before.calls
+            return AgentResult(
+                text=reply,
+                ok=ok,
+                used_llm=llm_calls > 0,
+                calls=tuple(command.records),
+                question=question,
+                llm_calls=llm_calls,
+                llm_ms=usage.ms - usage_before.ms,
+                bytes_to_openai=usage.bytes_sent - usage_before.bytes_sent,
+                spotify_ms=command.tool_seconds * 1000,
+                spotify_calls=(self._spotify_calls() if self._spotify_calls else 0) - calls_before,
+            )
+
+    def forget(self) -> None:
+        """Drop pending questions and the conversation."""
+        with self._lock:
+            self._pending = None
+            self._retry = None
+            if self.llm is not None:
+                self.llm.conversation.clear()
+
+    # --- the order of business -----------------------------------------------------------------
+
+    def _respond(self, text: str, command: _Command) -> tuple[str, bool]:
+        words = _normalise(text)
+        pending = self._take_pending()
+        if isinstance(pending, _Confirmation):
+            if words in _YES:
+                return self._run_local(text, list(pending.calls), command, confirmed=True)
+            if words in _NO:
+                self._remember(text, [], CANCELLED)
+                return CANCELLED, True
+            logger.info("A pending confirmation was dropped: the next command was not yes/no")
+        elif isinstance(pending, _Clarification):
+            answered = self._answer(text, words, pending, command)
+            if answered is not None:
+                return answered
+        if words in _TRY_AGAIN:
+            retry = self._take_retry()
+            if retry is not None:
+                return self._run_local(text, [retry], command)
+            if self.llm is None:
+                return NOTHING_TO_RETRY, False
+        calls = self._fast_path(text)
+        if calls:
+            return self._run_local(text, calls, command, hand_over=True)
+        if self.llm is None:
+            return WITHOUT_MODEL, False
+        return self._run_llm(text, command)
+
+    def _answer(
+        self, text: str, words: str, pending: _Clarification, command: _Command
+    ) -> tuple[str, bool] | None:
+        """Resolve an answer to "Which playlist?"; None when the text is a new command."""
+        if words in _CANCEL:
+            self._remember(text, [], NEVER_MIND)
+            return NEVER_MIND, True
+        number = _number(words)
+        choice: str | None = None
+        if number == -1:  # "the last one"
+            number = len(pending.options)
+        if number is not None:
+            if not 1 <= number <= len(pending.options):
+                self._pending = pending  # still waiting
+                return f"Please answer with a number from 1 to {len(pending.options)}.", True
+            choice = pending.options[number - 1]
+        else:
+            choice = _choose(words, pending.options)
+        if choice is None and len(words.split()) <= FREE_ANSWER_WORDS:
+            if words not in _YES and not self._fast_path(text):
+                # "the phone": the tool's own matching knows device types and spoken numbers.
+                choice = text.strip()
+        if choice is None:
+            logger.info("A pending question was dropped: the answer named no option")
+            return None
+        arguments = {**pending.call.arguments, pending.argument: choice}
+        call = replace(pending.call, arguments=arguments)
+        return self._run_local(text, [call], command, confirmed=pending.confirmed)
+
+    def _run_local(
+        self,
+        text: str,
+        calls: Sequence[ToolCall],
+        command: _Command,
+        *,
+        confirmed: bool = False,
+        hand_over: bool = False,
+    ) -> tuple[str, bool]:
+        """Run calls Segue chose itself (fast path, answers, "try again")."""
+        executed: list[Executed] = []
+        for call in calls:
+            done = self._execute(call, command, confirmed=confirmed)
+            executed.append(done)
+            if done.retry and hand_over and self.llm is not None:
+                logger.info("Fast path call %s failed; asking the model", call.name)
+                return self._run_llm(text, command, prelude=executed)
+            if done.retry and done.result is not None:
+                command.failure = done.result.output.summary
+            if done.halt or done.retry:
+                break
+        reply, ok = self._finish(command)
+        self._remember(text, executed, reply)
+        return reply, ok
+
+    def _run_llm(
+        self, text: str, command: _Command, *, prelude: Sequence[Executed] = ()
+    ) -> tuple[str, bool]:
+        llm = self.llm
+        assert llm is not None
+        outcome = llm.run(text, lambda call: self._execute(call, command), prelude=prelude)
+        records = command.records
+        if outcome.error is not None:
+            reply, ok = done_then(records, outcome.error.user_message), False
+        elif outcome.step_limit:
+            reply, ok = step_limit(records, llm.max_steps), False
+        elif command.confirm or command.clarify or command.failure:
+            reply, ok = self._finish(command)
+        else:
+            # A search on the way to an action is not read out; the action's sentence is.
+            actions = compose(r for r in records if r.name not in LOOKUP_TOOLS)
+            if outcome.answer is not None:
+                reply = f"{actions} {sentence(outcome.answer)}".strip()
+            else:
+                reply = actions or compose(records)
+            reply = reply or NOT_UNDERSTOOD
+            ok = not records or any(r.ok for r in records)
+        llm.remember(outcome.turn, reply)
+        return reply, ok
+
+    def _finish(self, command: _Command) -> tuple[str, bool]:
+        """The reply from what the calls did, asking any question they left open."""
+        records = command.records
+        done = compose(records)
+        now = self._clock()
+        if command.confirm:
+            calls = tuple(call for call, _ in command.confirm)
+            names = {n: name for n, (_, name) in enumerate(command.confirm) if name}
+            self._pending = _Confirmation(calls, now)
+            return f"{done} {confirmation(calls, names)}".strip(), True
+        if command.clarify is not None:
+            self._pending = replace(command.clarify, asked_at=now)
+            question = clarification(command.clarify.what, command.clarify.options)
+            return f"{done} {question}".strip(), True
+        if command.failure is not None:
+            return done_then(records, command.failure), False
+        if not records:
+            return NOT_UNDERSTOOD, False
+        return done or NOT_UNDERSTOOD, any(r.ok for r in records)
+
+    # --- one call ----------------------------------------------------------------------------
+
+    def _execute(self, call: ToolCall, command: _Command, *, confirmed: bool = False) -> Executed:
+        """Run one call under the agent's policies; tell the model loop what happened."""
+        tool = self.registry.get(call.name)
+        if tool is not None and tool.destructive and not confirmed and _valid(tool, call):
+            # (Invalid arguments go to the registry, which refuses them without running it.)
+            return self._hold_for_yes(call, command)
+        result = self._invoke(call, command)
+        command.records.append(CallRecord.of(result))
+        if result.ok:
+            if self._retry is not None and self._retry[0] == call:
+                self._retry = None
+            return Executed(call, result, tool_message(result), lookup=call.name in LOOKUP_TOOLS)
+        error = result.error
+        if (
+            isinstance(error, AmbiguousMatch)
+            and error.argument
+            and len(error.candidates) > 1
+            and tool is not None
+            and error.argument in tool.parameters.get("properties", {})
+        ):
+            if command.clarify is None and not command.confirm:
+                command.clarify = _Clarification(
+                    call=call,
+                    argument=error.argument,
+                    what=error.what,
+                    options=error.candidates,
+                    confirmed=confirmed,
+                    asked_at=self._clock(),
+                )
+            text = f"{error.user_message} Segue is asking the person; do not choose for them."
+            return Executed(call, result, _data(False, text), stop=True)
+        if isinstance(error, NoDevice):
+            self._retry = (call, self._clock())
+        if result.needs_user:
+            command.failure = result.output.summary
+            return Executed(call, result, tool_message(result), halt=True)
+        return Executed(call, result, tool_message(result), retry=True)
+
+    def _hold_for_yes(self, call: ToolCall, command: _Command) -> Executed:
+        """Keep a destructive call for the person's "yes"; the current track is pinned now."""
+        if command.clarify is not None:
+            return Executed(
+                call, None, _data(False, "Not run: ask again after the person answers."), stop=True
+            )
+        name: str | None = None
+        tool = self.registry.get(call.name)
+        takes_tracks = tool is not None and "tracks" in tool.parameters.get("properties", {})
+        if takes_tracks and not call.arguments.get("tracks"):
+            # "Remove this": the song playing NOW, not whatever plays when the "yes" comes.
+            playing = self._invoke(ToolCall("now_playing", {}), command)
+            data = playing.output.data if playing.ok else None
+            if not isinstance(data, Mapping) or not data.get("uri"):
+                failed = ToolResult(
+                    call=call,
+                    ok=False,
+                    output=ToolOutput(playing.output.summary),
+                    error=playing.error or NotFound(playing.output.summary),
+                )
+                command.records.append(CallRecord.of(failed))
+                if failed.needs_user:
+                    command.failure = failed.output.summary
+                    return Executed(call, failed, tool_message(failed), halt=True)
+                return Executed(call, failed, tool_message(failed), retry=True)
+            call = replace(call, arguments={**call.arguments, "tracks": [str(data["uri"])]})
+            title = str(data.get("name") or "")
+            by = str(data.get("by") or "")
+            if title:
+                name = f"“{title}”" + (f" by {by}" if by else "")
+        if any(c.name == call.name and c.arguments == call.arguments for c, _ in command.confirm):
+            return Executed(call, None, _data(False, "Not run: the same call is already asked."))
+        command.confirm.append((call, name))
+        text = (
+            "Not done yet: Segue is asking the person to confirm; it runs only if they say yes "
+            "in their next turn."
+        )
+        return Executed(call, None, _data(False, text), stop=True)
+
+    def _invoke(self, call: ToolCall, command: _Command) -> ToolResult:
+        started = self._timer()
+        model_before = self._usage().ms
+        try:
+            return self.registry.invoke(call)
+        finally:
+            elapsed = self._timer() - started
+            model_ms = self._usage().ms - model_before
+            command.tool_seconds += max(0.0, elapsed - model_ms / 1000)
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def _take_pending(self) -> _Confirmation | _Clarification | None:
+        pending, self._pending = self._pending, None
+        if pending is not None and self._clock() - pending.asked_at > self._question_ttl:
+            logger.info("A pending question expired")
+            return None
+        return pending
+
+    def _take_retry(self) -> ToolCall | None:
+        retry, self._retry = self._retry, None
+        if retry is None or self._clock() - retry[1] > self._question_ttl:
+            return None
+        return retry[0]
+
+    def _remember(self, text: str, executed: Sequence[Executed], reply: str) -> None:
+        if self.llm is not None:
+            self.llm.remember_calls(text, executed, reply)
+
+    def _usage(self) -> ModelUsage:
+        return self.llm.model.usage if self.llm is not None else ModelUsage()
+
+
+def _valid(tool: Tool, call: ToolCall) -> bool:
+    """Whether the call's arguments pass the tool's own validation."""
+    try:
+        tool.arguments_model.model_validate(dict(call.arguments))
+    except ValidationError:
+        return False
+    return True
+
+
+def _data(ok: bool, text: str) -> str:
+    return json.dumps({"ok": ok, "result": text}, ensure_ascii=False)
+
+
+def _normalise(text: str) -> str:
+    """Lower case, straight apostrophes, no surrounding punctuation or polite filler."""
+    line = text.casefold().replace("\u2019", "'").replace("\u2018", "'")
+    line = re.sub(r"[^\w'\s]+", " ", line)
+    line = " ".join(line.split())
+    return _FILLER.sub("", line).strip()
+
+
+def _number(words: str) -> int | None:
+    """The option an answer picks by number: "2", "number two", "the second one"."""
+    match = _NUMBERED.match(words)
+    if match is None:
+        return None
+    token = match.group("n")
+    if token.isdigit():
+        return int(token)
+    if token == "last":
+        return -1
+    return _ORDINALS.get(token) or _NUMBER_WORDS.get(token)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    words = re.sub(r"[^\w]+", " ", bare).split()
+    words = [_ROMAN.get(w, str(_NUMBER_WORDS[w]) if w in _NUMBER_WORDS else w) for w in words]
+    return " ".join(w for w in words if w not in ("the", "my", "a"))
+
+
+def _choose(words: str, options: Sequence[str]) -> str | None:
+    """The option an answer names: exactly, or clearly best by fuzzy match."""
+    wanted = _fold(words)
+    if not wanted:
+        return None
+    folded = [_fold(o) for o in options]
+    for option, name in zip(options, folded, strict=True):
+        if name == wanted:
+            return option
+    scored = process.extract(wanted, folded, scorer=fuzz.WRatio, processor=None, limit=None)
+    if not scored or scored[0][1] < CHOICE_THRESHOLD:
+        return None
+    if len(scored) > 1 and scored[0][1] - scored[1][1] < CHOICE_MARGIN:
+        return None
+    return options[scored[0][2]]

@@ -1,0 +1,177 @@
+"""What the person hears: replies composed from the tools' own sentences, without a model call.
+
+Every tool returns a one-sentence ``summary`` for the person. An action command's reply is those
+sentences, in the order the tools ran; a failure adds its one sentence after what was done, so a
+half-done command is never left unexplained. Questions Segue asks (which playlist? remove this?)
+are worded here too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.agent.tools import ToolCall, ToolResult
+
+CONFIRM_HINT = "Say yes to confirm."
+CANCELLED = "OK, I left it as it is."
+NEVER_MIND = "OK, never mind."
+NOT_UNDERSTOOD = "Sorry, I couldn't work out what to do with that."
+EXAMPLES = (
+    "“pause”",
+    "“next”",
+    "“volume 30”",
+    "“play Bohemian Rhapsody by Queen”",
+    "“play my playlist Deep Work”",
+    "“add this to Deep Work”",
+    "“what's playing”",
+)
+WITHOUT_MODEL = (
+    "Without an OpenAI key I understand simple commands like "
+    + ", ".join(EXAMPLES[:-1])
+    + f" and {EXAMPLES[-1]}; set OPENAI_API_KEY for the rest."
+)
+NAME_MAX = 80  # characters of a name repeated back in a question
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One tool call made for a command, as the person (or ``segue say --json``) sees it.
+
+    Attributes:
+        name: The tool's name.
+        arguments: The arguments it ran with.
+        ok: Whether it succeeded.
+        result: Its one short sentence: what was done, or why not.
+    """
+
+    name: str
+    arguments: Mapping[str, Any]
+    ok: bool
+    result: str
+
+    @classmethod
+    def of(cls, result: ToolResult) -> CallRecord:
+        """The record of a finished call."""
+        return cls(
+            name=result.call.name,
+            arguments=dict(result.call.arguments),
+            ok=result.ok,
+            result=result.output.summary,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready data."""
+        return {
+            "name": self.name,
+            "arguments": dict(self.arguments),
+            "ok": self.ok,
+            "result": self.result,
+        }
+
+
+def sentence(text: str) -> str:
+    """One line of text ending like a sentence (model text may span lines)."""
+    line = " ".join(text.split())
+    if line and line[-1] not in ".!?…”\"')":
+        line += "."
+    return line
+
+
+def compose(records: Iterable[CallRecord], *, include: Iterable[str] | None = None) -> str:
+    """The sentences of the calls that succeeded, in order, each once.
+
+    Args:
+        records: The calls of this command.
+        include: Only these tools' sentences (all by default).
+    """
+    chosen = None if include is None else set(include)
+    parts: list[str] = []
+    for record in records:
+        if not record.ok or (chosen is not None and record.name not in chosen):
+            continue
+        text = sentence(record.result)
+        if text and text not in parts:
+            parts.append(text)
+    return " ".join(parts)
+
+
+def done_then(records: Iterable[CallRecord], problem: str) -> str:
+    """What was done, then the sentence that stopped the rest."""
+    done = compose(records)
+    problem = sentence(problem)
+    if not done:
+        return problem
+    return f"{done} Then I had to stop: {problem}" if problem else done
+
+
+def step_limit(records: Sequence[CallRecord], steps: int) -> str:
+    """The reply when the model used all its steps without finishing."""
+    done = compose(records)
+    if done:
+        return f"I couldn't finish that in {steps} steps; here's what I did: {done}"
+    return f"I couldn't finish that in {steps} steps, and nothing was changed."
+
+
+def clarification(what: str, options: Sequence[str]) -> str:
+    """A numbered question: "Which playlist? 1. Deep Work 2. Deep Work II"."""
+    listed = " ".join(f"{n}. {_short(option)}" for n, option in enumerate(options, 1))
+    return f"Which {what}? {listed}"
+
+
+def confirmation(calls: Sequence[ToolCall], names: Mapping[int, str] | None = None) -> str:
+    """Ask for a "yes" before destructive calls run.
+
+    Args:
+        calls: The destructive calls waiting for the person.
+        names: Per call index, how the current track was named when it was pinned.
+    """
+    names = names or {}
+    parts = [_describe(call, names.get(n)) for n, call in enumerate(calls)]
+    text = parts[0] if len(parts) == 1 else "; ".join(parts[:-1]) + " and " + parts[-1]
+    text = text[:1].upper() + text[1:]
+    return f"{text}? {CONFIRM_HINT}"
+
+
+def _describe(call: ToolCall, current: str | None) -> str:
+    arguments = call.arguments
+    what = current or _tracks(arguments.get("tracks"))
+    if call.name == "remove_from_playlist":
+        return f"remove {what} from {_q(str(arguments.get('playlist', '')))}"
+    if call.name == "remove_from_library":
+        return f"remove {what} from your library"
+    shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items() if v is not None)
+    return f"run {call.name.replace('_', ' ')}" + (f" ({shown})" if shown else "")
+
+
+_URI = re.compile(r"^(spotify:|https?://open\.spotify\.com/)", re.IGNORECASE)
+
+
+def _tracks(value: Any) -> str:
+    if not value:
+        return "the current song"
+    if not isinstance(value, list):
+        return _q(str(value))
+    named = [_q(str(v)) for v in value if not _URI.match(str(v))]
+    linked = len(value) - len(named)
+    if linked:
+        named.append(f"{linked} more song{'s' if linked != 1 else ''}" if named else _count(linked))
+    if len(named) == 1:
+        return named[0]
+    return ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def _count(n: int) -> str:
+    return "1 song" if n == 1 else f"{n} songs"
+
+
+def _short(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= NAME_MAX else line[: NAME_MAX - 1] + "…"
+
+
+def _q(text: str) -> str:
+    inner = _short(text).replace("“", "'").replace("”", "'").replace('"', "'")
+    return f"“{inner}”"
