@@ -1,0 +1,360 @@
+"""The tray icon on a real (virtual) desktop: docked in trayer, its picture, its menu, Quit.
+
+Each test starts its own Xvfb + trayer + dunst and a tray process (tray_app.py) in demo mode;
+the menu is opened with a real click and driven with the keyboard through xdotool. Screenshots
+go to tests/artifacts/ (tray-idle.png, tray-listening.png, tray-menu.png).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageChops
+
+from assistant.desktop.icons import STATE_COLOURS
+from assistant.desktop.state import UiState
+from assistant.desktop.tray import NO_DESKTOP_MESSAGE
+from tests.support.desktop import ARTIFACTS, DesktopError, VirtualDesktop
+
+REPO = Path(__file__).resolve().parents[2]
+TRAY_APP = Path(__file__).with_name("tray_app.py")
+BADGE = (142, 36, 170)
+EMPTY_TRAY_WIDTH = 8  # trayer with no icon is a couple of pixels wide
+
+
+class TrayProcess:
+    """tray_app.py on the virtual desktop: send it commands, wait for its JSON events."""
+
+    def __init__(
+        self, desk: VirtualDesktop, *, backend: str | None = None, demo: bool = True
+    ) -> None:
+        env = {**os.environ, **desk.env, "PYTHONUNBUFFERED": "1"}
+        env.pop("PYSTRAY_BACKEND", None)
+        if backend is not None:
+            env["PYSTRAY_BACKEND"] = backend
+        self.events: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.started = time.monotonic()
+        with open(desk.tmp / "tray-app.log", "ab") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(
+                [sys.executable, str(TRAY_APP), *([] if demo else ["--no-demo"])],
+                cwd=REPO,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.events.put({**json.loads(line), "at": time.monotonic()})
+        self.events.put({"event": "eof"})
+
+    def wait_for(self, event: str, timeout: float = 10) -> dict[str, Any]:
+        """Return the next event named ``event``; fail on a timeout or when the process ends."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {event!r} event within {timeout} s")
+            try:
+                got = self.events.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if got["event"] == event:
+                return got
+            if got["event"] == "eof":
+                raise AssertionError(f"the tray process ended before {event!r}")
+
+    def send(self, cmd: str, value: Any = None, *, reply: str | None = None) -> dict[str, Any]:
+        """Send a command and wait until it was handed to the tray; return its ``reply``."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"cmd": cmd, "value": value}) + "\n")
+        self.proc.stdin.flush()
+        answer = self.wait_for(reply) if reply is not None else {}
+        if cmd != "stop":  # after stop the process may end before it acknowledges
+            self.wait_for("ack")
+        return answer
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[VirtualDesktop]:
+    with VirtualDesktop(tmp_path / "desktop") as desktop:
+        yield desktop
+
+
+@pytest.fixture
+def tray_process(desk: VirtualDesktop) -> Iterator[TrayProcess]:
+    tray = TrayProcess(desk)
+    yield tray
+    tray.close()
+
+
+def changed_pixels(a: Image.Image, b: Image.Image, threshold: int = 40) -> int:
+    bands = ImageChops.difference(a.convert("RGB"), b.convert("RGB")).split()
+    largest = ImageChops.lighter(ImageChops.lighter(bands[0], bands[1]), bands[2])
+    return sum(largest.histogram()[threshold + 1 :])
+
+
+def colour_pixels(image: Image.Image, colour: tuple[int, ...], tolerance: int = 24) -> int:
+    pixels = image.convert("RGB").load()
+    assert pixels is not None
+    count = 0
+    for y in range(image.height):
+        for x in range(image.width):
+            pixel = pixels[x, y]
+            assert isinstance(pixel, tuple)
+            count += all(abs(c - t) <= tolerance for c, t in zip(pixel, colour[:3], strict=False))
+    return count
+
+
+def wait_docked(desk: VirtualDesktop, timeout: float = 10) -> tuple[int, int, int, int]:
+    """Wait until trayer has grown around an icon; return trayer's box."""
+    deadline = time.monotonic() + timeout
+    while True:
+        box = desk.tray_box()
+        if box[2] - box[0] > EMPTY_TRAY_WIDTH:
+            return box
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no icon docked in trayer within {timeout} s (box {box})")
+        time.sleep(0.02)
+
+
+def wait_for_picture(
+    desk: VirtualDesktop, box: tuple[int, int, int, int], state: UiState, timeout: float = 10
+) -> Image.Image:
+    """Wait until the tray area shows ``state``'s colour; return that screenshot."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shot = desk.grab(box)
+        if colour_pixels(shot, STATE_COLOURS[state]) >= 40:
+            return shot
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the tray never showed the {state.value} picture")
+        time.sleep(0.05)
+
+
+def visible_windows(desk: VirtualDesktop) -> set[str]:
+    try:
+        return set(desk.xdotool("search", "--onlyvisible", "--name", "").split())
+    except DesktopError:
+        return set()
+
+
+def open_menu(
+    desk: VirtualDesktop, box: tuple[int, int, int, int], button: str = "1"
+) -> tuple[int, int, int, int]:
+    """Click the tray icon; wait for the menu window and return its box."""
+    before = visible_windows(desk)
+    desk.xdotool("mousemove", str((box[0] + box[2]) // 2), str((box[1] + box[3]) // 2))
+    desk.xdotool("click", button)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for window in visible_windows(desk) - before:
+            x, y, width, height = desk.window_geometry(window)
+            if height > 60:  # the menu, not a tooltip
+                return x, y, x + width, y + height
+        time.sleep(0.05)
+    raise AssertionError("no menu opened on a click on the tray icon")
+
+
+def wait_menu_closed(desk: VirtualDesktop, menu: tuple[int, int, int, int]) -> None:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        still_open = False
+        for window in visible_windows(desk):
+            try:
+                x, y, width, height = desk.window_geometry(window)
+            except DesktopError:
+                continue
+            if (x, y, x + width, y + height) == menu:
+                still_open = True
+        if not still_open:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the menu did not close")
+
+
+def test_the_tray_docks_and_its_picture_follows_the_state(
+    desk: VirtualDesktop, tray_process: TrayProcess
+) -> None:
+    running = tray_process.wait_for("running")
+    shown = tray_process.wait_for("shown")
+    assert shown["backend"] == "appindicator"  # pystray's first choice; it falls back to XEmbed
+    assert shown["has_menu"] is True
+    box = wait_docked(desk)
+    idle = wait_for_picture(desk, box, UiState.IDLE)
+    now = time.monotonic()
+    print(
+        f"\ntray icon docked and drawn {now - running['at']:.2f} s after Tray.run() "
+        f"({now - tray_process.started:.2f} s after the process started)"
+    )
+    assert now - running["at"] < 5
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    idle.save(ARTIFACTS / "tray-idle.png")
+    trayer_background = Image.new("RGB", idle.size, idle.getpixel((0, 0)))
+    assert changed_pixels(idle, trayer_background) >= 200  # a picture, not an empty tray
+    assert colour_pixels(idle, BADGE) >= 4  # the demo badge
+
+    pictures = {UiState.IDLE: idle}
+    for state in (UiState.LISTENING, UiState.THINKING, UiState.SPEAKING, UiState.ERROR):
+        tray_process.send("state", state.value)
+        pictures[state] = wait_for_picture(desk, box, state)
+        assert colour_pixels(pictures[state], STATE_COLOURS[UiState.IDLE]) == 0, state
+    pictures[UiState.LISTENING].save(ARTIFACTS / "tray-listening.png")
+    assert changed_pixels(pictures[UiState.IDLE], pictures[UiState.LISTENING]) >= 200
+
+    tray_process.send("now_playing", "Bohemian Rhapsody by Queen")
+    tooltip = tray_process.send("tooltip", reply="tooltip")["value"]
+    assert tooltip == "Segue (demo): Something went wrong\nNow playing: Bohemian Rhapsody by Queen"
+
+
+def test_the_menu_types_a_command_picks_a_device_toggles_speech_and_quits(
+    desk: VirtualDesktop, tray_process: TrayProcess
+) -> None:
+    tray_process.wait_for("shown")
+    box = wait_docked(desk)
+    wait_for_picture(desk, box, UiState.IDLE)
+    tray_process.send("now_playing", "Bohemian Rhapsody by Queen")
+    devices = [
+        {"id": "computer-id", "name": "Computer", "active": True},
+        {"id": "pixel-id", "name": "Pixel 8", "active": False},
+    ]
+    tray_process.send("devices", devices)
+
+    menu = open_menu(desk, box)
+    desk.screenshot(
+        ARTIFACTS / "tray-menu.png",
+        crop=(max(0, menu[0] - 24), 0, min(box[2] + 8, 1024), menu[3] + 24),
+    )
+    desk.xdotool("key", "Down", "Down", "Return")  # Talk, Type a command...
+    tray_process.wait_for("type")
+    wait_menu_closed(desk, menu)
+
+    # Now playing is a label: the keyboard skips it. Devices opens to the left (screen edge).
+    menu = open_menu(desk, box)
+    desk.xdotool("key", "Down", "Down", "Down", "Right", "Down", "Return")
+    assert tray_process.wait_for("device")["id"] == "pixel-id"
+    wait_menu_closed(desk, menu)
+
+    for expected in (False, True):
+        menu = open_menu(desk, box)
+        desk.xdotool("key", "Down", "Down", "Down", "Down", "Return")  # Speak replies
+        assert tray_process.wait_for("speak_replies")["value"] is expected
+        wait_menu_closed(desk, menu)
+
+    menu = open_menu(desk, box, button="3")  # a right click opens the same menu
+    desk.xdotool("key", "Up", "Return")  # the last item: Quit
+    tray_process.wait_for("quit")
+    quit_at = time.monotonic()
+    tray_process.wait_for("stopped")
+    assert tray_process.proc.wait(5) == 0
+    assert time.monotonic() - quit_at < 2
+
+
+def test_the_gtk_backend_opens_the_menu_on_a_left_click_too(desk: VirtualDesktop) -> None:
+    tray = TrayProcess(desk, backend="gtk")
+    try:
+        assert tray.wait_for("shown")["backend"] == "gtk"
+        box = wait_docked(desk)
+        wait_for_picture(desk, box, UiState.IDLE)
+        tray.send("state", UiState.SPEAKING.value)
+        wait_for_picture(desk, box, UiState.SPEAKING)
+        open_menu(desk, box, button="1")
+        desk.xdotool("key", "Down", "Return")
+        tray.wait_for("talk")
+        tray.send("stop")
+        tray.wait_for("stopped")
+        assert tray.proc.wait(5) == 0
+    finally:
+        tray.close()
+
+
+def test_the_xorg_backend_docks_but_says_it_has_no_menu(desk: VirtualDesktop) -> None:
+    tray = TrayProcess(desk, backend="xorg")
+    try:
+        shown = tray.wait_for("shown")
+        assert shown["backend"] == "xorg"
+        assert shown["has_menu"] is False
+        box = wait_docked(desk)
+        wait_for_picture(desk, box, UiState.IDLE)
+        tray.send("state", UiState.LISTENING.value)
+        wait_for_picture(desk, box, UiState.LISTENING)
+        tray.send("stop")
+        tray.wait_for("stopped")
+    finally:
+        tray.close()
+
+
+def test_the_tray_notifies_through_pystray_where_it_is_the_fallback(
+    desk: VirtualDesktop, tray_process: TrayProcess
+) -> None:
+    tray_process.wait_for("shown")
+    tray_process.send("notify", {"title": "Paused", "body": "Paused on Computer"})
+    shown = desk.wait_for_notification(lambda n: n["summary"] == "Paused")
+    assert shown["body"] == "Paused on Computer"
+
+
+def test_without_a_display_the_tray_says_what_to_do(tmp_path: Path) -> None:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DISPLAY", "WAYLAND_DISPLAY", "PYSTRAY_BACKEND")
+    }
+    done = subprocess.run(
+        [sys.executable, str(TRAY_APP)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 3
+    assert json.loads(done.stdout.splitlines()[0]) == {
+        "event": "unavailable",
+        "message": NO_DESKTOP_MESSAGE,
+    }
+
+
+def test_signed_out_the_menu_offers_sign_in_then_sign_out(desk: VirtualDesktop) -> None:
+    tray = TrayProcess(desk, demo=False)
+    try:
+        tray.wait_for("shown")
+        box = wait_docked(desk)
+        picture = wait_for_picture(desk, box, UiState.IDLE)
+        assert colour_pixels(picture, BADGE) == 0  # no demo badge on the real thing
+
+        menu = open_menu(desk, box)
+        desk.xdotool("key", "Up", "Up", "Return")  # the item above Quit: Sign in to Spotify...
+        tray.wait_for("sign_in")
+        wait_menu_closed(desk, menu)
+
+        tray.send("signed_in", True)
+        menu = open_menu(desk, box)
+        desk.xdotool("key", "Up", "Up", "Return")  # now: Sign out
+        tray.wait_for("sign_out")
+        wait_menu_closed(desk, menu)
+
+        menu = open_menu(desk, box)
+        desk.xdotool("key", "Up", "Up", "Up", "Return")
+        tray.wait_for("settings")
+    finally:
+        tray.close()
