@@ -101,6 +101,57 @@ class Settings(BaseModel):
         description="How long earlier commands are remembered (for “add that to ...”, "
         "“the other one”).",
     )
+    # --- voice -------------------------------------------------------------------------------
+    stt: Literal["auto", "openai", "local"] = Field(
+        "auto",
+        description="Speech to text: OpenAI, the local Whisper model, or auto (OpenAI when a key "
+        "is set, else local).",
+    )
+    stt_model: str = Field("gpt-transcribe", description="OpenAI transcription model.")
+    stt_language: str | None = Field(
+        "en", description="Language spoken, as an ISO 639-1 code; empty to let the model guess."
+    )
+    local_stt_model: str | None = Field(
+        None,
+        description="Local Whisper model: a path or a size name; empty for the bundled tiny.en.",
+    )
+    input_device: str | None = Field(
+        None, description="Microphone name (or part of it); empty for the system default."
+    )
+    max_recording_seconds: float = Field(30.0, gt=0, le=300, description="Longest recording.")
+    end_silence_seconds: float = Field(
+        0.8, gt=0, le=5, description="Silence that ends a hands-free recording."
+    )
+    min_speech_seconds: float = Field(
+        0.3, ge=0, le=5, description="Less speech than this is treated as nothing said."
+    )
+    upload_format: Literal["flac", "ogg"] = Field(
+        "flac", description="Audio format uploaded to OpenAI (Ogg/Opus is smaller, lossy)."
+    )
+    save_recordings_dir: str | None = Field(
+        None, description="Keep every recording as a WAV file here; empty keeps none on disk."
+    )
+    tts: Literal["system", "openai", "off"] = Field(
+        "system", description="Spoken replies: the system voice, OpenAI speech, or off."
+    )
+    tts_model: str = Field("gpt-4o-mini-tts", description="OpenAI speech model.")
+    tts_voice: str = Field("alloy", description="OpenAI speech voice.")
+    cues: bool = Field(True, description="Play short sounds when recording starts and stops.")
+    ducking: bool = Field(True, description="Lower Spotify's volume while recording.")
+    ducking_percent: int = Field(
+        25, ge=0, le=100, description="Volume while recording, as a percent of the volume before."
+    )
+    # --- desktop -----------------------------------------------------------------------------
+    hotkey: str = Field("<ctrl>+<alt>+space", description="Global hotkey to talk.")
+    hotkey_mode: Literal["hold", "toggle"] = Field(
+        "hold",
+        description="Hold the hotkey while speaking, or press once to start and once to stop.",
+    )
+    busy_press: Literal["queue", "cancel"] = Field(
+        "queue",
+        description="A new command while one runs: queue it, or cancel the running one's reply.",
+    )
+    notifications: bool = Field(True, description="Show a desktop notification for each reply.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Level of the log file."
     )
@@ -115,7 +166,15 @@ class Settings(BaseModel):
             raise ValueError("a Spotify Client ID is 32 hexadecimal characters")
         return value.lower()
 
-    @field_validator("openai_base_url", "openai_reasoning_effort", mode="before")
+    @field_validator(
+        "openai_base_url",
+        "openai_reasoning_effort",
+        "stt_language",
+        "local_stt_model",
+        "input_device",
+        "save_recordings_dir",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         # TOML has no null and environment variables are strings: "" means "not set".

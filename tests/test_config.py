@@ -44,10 +44,10 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
 
 
 def test_unknown_key_names_the_key_and_the_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "hotkey_mode = 'hold'\n")
+    path = write(tmp_path, "push_to_talk_key = 'f9'\n")
     with pytest.raises(ConfigError) as caught:
         load_settings(path, environ={})
-    assert "hotkey_mode" in caught.value.user_message
+    assert "push_to_talk_key" in caught.value.user_message
     assert str(path) in caught.value.user_message
 
 
