@@ -10,13 +10,13 @@ import logging
 import os
 import shlex
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.config import Settings
-from assistant.errors import SecretStoreUnavailable
+from assistant.errors import ConfigError, SecretStoreUnavailable, SegueError
 from assistant.secrets import OPENAI_API_KEY, MemoryKeyring, SecretStore
 from assistant.spotify.auth import SpotifyAuth
 from assistant.spotify.client import SpotifyClient
@@ -27,7 +27,11 @@ if TYPE_CHECKING:
 
     from assistant.agent.agent import Agent
     from assistant.agent.llm import ChatModel
+    from assistant.desktop.notify import Notifier
     from assistant.pipeline import Pipeline
+    from assistant.voice.audio import Recording
+    from assistant.voice.stt import SpeechToText, Transcript
+    from assistant.voice.tts import Speaker
 
 logger = logging.getLogger(__name__)
 
@@ -167,10 +171,20 @@ class Assistant:
     Attributes:
         pipeline: The entry for every command.
         demo: Whether it runs against the in-process simulated Spotify.
+        settings: The settings it was built from (demo mode: pointing at the simulator).
+        auth: The Spotify sign-in.
+        spotify: The Spotify client.
+        openai: The OpenAI client, when a key is configured.
+        demo_url: The simulated Spotify's base URL in demo mode.
     """
 
     pipeline: Pipeline
     demo: bool
+    settings: Settings
+    auth: SpotifyAuth
+    spotify: SpotifyClient
+    openai: openai.OpenAI | None = None
+    demo_url: str | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -207,10 +221,9 @@ def build_assistant(
             default.
         environ: Where ``OPENAI_API_KEY`` is read; ``os.environ`` by default.
     """
-    from assistant.pipeline import Pipeline
-
     closers: list[Callable[[], None]] = []
     key_store = secrets
+    demo_url: str | None = None
     if demo or settings.demo:
         from assistant.sim import SIM_CLIENT_ID, SimulatedSpotify
 
@@ -227,21 +240,351 @@ def build_assistant(
         )
         spotify_secrets = demo_secrets
         demo = True
+        demo_url = sim.base_url
     else:
         spotify_secrets = secrets if secrets is not None else build_secrets()
         key_store = spotify_secrets
     if key_store is None:
         key_store = build_secrets()
-    client = build_spotify(settings, build_auth(settings, spotify_secrets))
+    auth = build_auth(settings, spotify_secrets)
+    client = build_spotify(settings, auth)
     closers.append(client.close)
     api_key = openai_api_key(key_store, environ)
-    model = build_chat_model(settings, build_openai(settings, api_key)) if api_key else None
+    openai_client = build_openai(settings, api_key) if api_key else None
+    model = build_chat_model(settings, openai_client) if openai_client is not None else None
     player = build_local_player(settings, client)
-    if demo:
-        # The demo user has Spotify open on this computer: its player is the active device
-        # (paused), so "volume 30" or "next" work before anything was played.
-        computer = player.find(client.devices())
-        if computer is not None and computer.id is not None:
-            client.transfer(computer.id, play=False)
     agent = build_agent(settings, client, player, model=model, data_dir=data_dir)
-    return Assistant(pipeline=Pipeline(agent), demo=demo, _closers=closers)
+    pipeline = build_pipeline(settings, agent, client, openai_client)
+    return Assistant(
+        pipeline=pipeline,
+        demo=demo,
+        settings=settings,
+        auth=auth,
+        spotify=client,
+        openai=openai_client,
+        demo_url=demo_url,
+        _closers=closers,
+    )
+
+
+def build_stt(settings: Settings, openai_client: openai.OpenAI | None) -> SpeechToText:
+    """Speech to text: OpenAI or the local Whisper model (which loads on first use).
+
+    ``stt = "auto"`` picks OpenAI when a key is set, else the local model.
+    """
+    from assistant.voice.stt import LocalWhisper, OpenAISpeechToText
+
+    use_openai = settings.stt == "openai" or (settings.stt == "auto" and openai_client is not None)
+    if use_openai:
+        if openai_client is None:
+            raise ConfigError(
+                "stt is set to “openai” but no OpenAI key is configured; set OPENAI_API_KEY "
+                "or set stt to “local”."
+            )
+        return OpenAISpeechToText(
+            openai_client,
+            model=settings.stt_model,
+            language=settings.stt_language,
+            fmt=settings.upload_format,
+            timeout_s=settings.openai_timeout_seconds,
+        )
+    return LocalWhisper(model=settings.local_stt_model, language=settings.stt_language)
+
+
+def build_pipeline(
+    settings: Settings, agent: Agent, client: SpotifyClient, openai_client: openai.OpenAI | None
+) -> Pipeline:
+    """The pipeline: speech detection and speech to text in front of the agent.
+
+    Nothing about speech is loaded here: the recogniser and the voice detector import their
+    libraries on first use, so typed commands start fast.
+    """
+    from assistant.agent.vocabulary import SpotifyVocabulary
+    from assistant.pipeline import Pipeline
+    from assistant.voice.audio import SpeechDetector
+
+    return Pipeline(
+        agent,
+        stt=_LazySpeechToText(lambda: build_stt(settings, openai_client)),
+        detector=SpeechDetector(),
+        min_speech_seconds=settings.min_speech_seconds,
+        vocabulary=SpotifyVocabulary(client),
+    )
+
+
+class _LazySpeechToText:
+    """Builds the recogniser on the first spoken command (a bad setting then becomes a reply)."""
+
+    def __init__(self, build: Callable[[], SpeechToText]) -> None:
+        self._build = build
+        self._stt: SpeechToText | None = None
+
+    def _get(self) -> SpeechToText:
+        if self._stt is None:
+            self._stt = self._build()
+        return self._stt
+
+    def transcribe(self, rec: Recording, *, vocabulary: Sequence[str] = ()) -> Transcript:
+        return self._get().transcribe(rec, vocabulary=vocabulary)
+
+    def warm(self) -> None:
+        """Build the recogniser and load its model, if it has one to load."""
+        warm = getattr(self._get(), "warm", None)
+        if callable(warm):
+            warm()
+
+
+# --- the desktop shell -------------------------------------------------------------------------
+
+DEMO_NOTICE = (
+    "Demo mode: Segue is using a simulated Spotify. Choose “Connect Spotify...” to use yours."
+)
+
+
+def build_speaker(settings: Settings, openai_client: openai.OpenAI | None) -> Speaker:
+    """The voice that speaks replies: the system's, OpenAI's, or none."""
+    from assistant.voice.tts import OpenAIVoice, SilentVoice, SystemVoice
+
+    if settings.tts == "off":
+        return SilentVoice()
+    if settings.tts == "openai" and openai_client is not None:
+        return OpenAIVoice(
+            openai_client,
+            model=settings.tts_model,
+            voice=settings.tts_voice,
+            timeout_s=settings.openai_timeout_seconds,
+        )
+    if settings.tts == "openai":
+        logger.warning("tts is “openai” but no OpenAI key is set; using the system voice")
+    return SystemVoice()
+
+
+def run_desktop(
+    settings: Settings,
+    *,
+    data_dir: Path,
+    cache_dir: Path,
+    config_file: Path,
+    runtime_dir: Path,
+    demo: bool = False,
+    announce: Callable[[str], None] = print,
+) -> int:
+    """Run Segue in the tray until Quit; a second start opens the first one's popup.
+
+    Args:
+        settings: The settings.
+        data_dir: Segue's data dir.
+        cache_dir: Segue's cache dir (album art).
+        config_file: The settings file ("Open settings file").
+        runtime_dir: Where the single-instance socket lives.
+        demo: Run against the simulated Spotify even when an account is configured.
+        announce: Prints a line for the terminal that started Segue.
+
+    Returns:
+        The exit status.
+    """
+    from assistant.desktop.controller import Controller, NowPlaying
+    from assistant.desktop.hotkey import Hotkey, HotkeyUnavailable
+    from assistant.desktop.instance import SingleInstance
+    from assistant.desktop.notify import Notifier
+    from assistant.desktop.popup import PopupProcess
+    from assistant.desktop.tray import DeviceEntry, Tray
+    from assistant.spotify.ducking import VolumeDucker
+    from assistant.voice.cues import Cues
+    from assistant.voice.recorder import Recorder
+
+    instance = SingleInstance(runtime_dir)
+    early: list[str] = []
+    box: list[Controller] = []
+
+    def on_message(message: str) -> None:
+        if box:
+            box[0].on_message(message)
+        else:
+            early.append(message)
+
+    if not instance.acquire(on_message):
+        if instance.send("popup"):
+            announce("Segue is already running; its popup is open.")
+        else:
+            announce("Segue is already running but did not answer; try again in a moment.")
+        return 0
+    try:
+        with build_assistant(settings, data_dir=data_dir, demo=demo) as assistant:
+            client = assistant.spotify
+            notifier = Notifier(enabled=settings.notifications, cache_dir=cache_dir)
+
+            def now_playing() -> NowPlaying | None:
+                state = client.currently_playing()
+                if state is None or state.item is None:
+                    return None
+                album = state.item.album
+                return NowPlaying(state.item.label, album.image_url if album else None)
+
+            def devices() -> list[DeviceEntry]:
+                return [DeviceEntry(d.id, d.name, d.is_active) for d in client.devices() if d.id]
+
+            def warm_up() -> None:
+                assistant.auth.warm_up()
+                assistant.pipeline.warm_up()
+
+            controller = Controller(
+                pipeline=assistant.pipeline,
+                recorder=Recorder(
+                    device=settings.input_device, max_seconds=settings.max_recording_seconds
+                ),
+                speaker=build_speaker(settings, assistant.openai),
+                cues=Cues(enabled=settings.cues),
+                ducker=(
+                    VolumeDucker(client, percent=settings.ducking_percent)
+                    if settings.ducking
+                    else None
+                ),
+                notifier=notifier,
+                popup=PopupProcess(lambda text: box[0].on_command(text)),
+                warm_up=warm_up,
+                now_playing=now_playing,
+                devices=devices,
+                transfer=lambda device_id: client.transfer(device_id, play=True),
+                busy_press=settings.busy_press,
+                speak_replies=settings.tts != "off",
+            )
+            box.append(controller)
+            hotkey = Hotkey(
+                settings.hotkey,
+                mode=settings.hotkey_mode,
+                on_start=controller.start_talking,
+                on_stop=controller.stop_talking,
+            )
+            tray = Tray(
+                demo=assistant.demo,
+                on_talk=controller.on_talk,
+                on_type=controller.on_type,
+                on_device=controller.on_device,
+                on_speak_replies=controller.on_speak_replies,
+                on_open_settings=lambda: _open_file(config_file),
+                on_sign_in=lambda: _sign_in(assistant, notifier, config_file),
+                on_sign_out=lambda: _sign_out(assistant, notifier),
+                on_quit=controller.close,
+                speak_replies=settings.tts != "off",
+                signed_in=assistant.demo or assistant.auth.signed_in,
+            )
+            controller.attach(tray)
+
+            def started() -> None:
+                if assistant.demo:
+                    announce(f"Demo mode: simulated Spotify at {assistant.demo_url}")
+                    notifier.notify("Segue", DEMO_NOTICE)
+                try:
+                    hotkey.start()
+                except HotkeyUnavailable as err:
+                    notifier.notify("Segue", err.user_message)
+                announce("Segue is running in the tray.")
+                controller.refresh()
+                for message in early:
+                    controller.on_message(message)
+
+            try:
+                tray.run(setup=started)
+            finally:
+                hotkey.stop()
+                controller.close()
+    finally:
+        instance.release()
+    return 0
+
+
+def _open_file(path: Path) -> None:
+    """Open a file in the desktop's editor, creating it (empty settings) when missing."""
+    import subprocess
+    import sys
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("# Segue settings: see the README's Settings table.\n", encoding="utf-8")
+    if sys.platform == "win32":
+        os.startfile(path)  # type: ignore[attr-defined,unused-ignore]
+        return
+    opener = "open" if sys.platform == "darwin" else "xdg-open"
+    try:
+        subprocess.Popen(
+            [opener, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:
+        logger.warning("Could not open %s with %s", path, opener)
+
+
+def _sign_in(assistant: Assistant, notifier: Notifier, config_file: Path) -> None:
+    """The tray's Sign in (or Connect Spotify...) item, on its own thread."""
+    import threading
+
+    from assistant.spotify.auth import sign_in
+
+    if assistant.demo:
+        notifier.notify(
+            "Segue",
+            f"To connect Spotify, put your app's Client ID in {config_file} "
+            "as spotify_client_id, then run `segue login`.",
+        )
+        _open_file(config_file)
+        return
+
+    def flow() -> None:
+        try:
+            sign_in(assistant.auth, timeout=assistant.settings.login_timeout_seconds)
+            notifier.notify("Segue", "Signed in to Spotify.")
+        except SegueError as err:
+            notifier.notify("Segue", err.user_message, error=True)
+
+    threading.Thread(target=flow, name="segue-sign-in", daemon=True).start()
+
+
+def _sign_out(assistant: Assistant, notifier: Notifier) -> None:
+    assistant.auth.sign_out()
+    notifier.notify("Segue", "Signed out of Spotify.")
+
+
+def record_command(
+    settings: Settings, assistant: Assistant, *, announce: Callable[[str], None]
+) -> Recording:
+    """Record one spoken command hands-free (``segue listen``), with cues and ducking.
+
+    The recogniser loads and the vocabulary refreshes while the person speaks. The volume is
+    restored however the recording ends.
+    """
+    import threading
+
+    from assistant.spotify.ducking import VolumeDucker
+    from assistant.voice.cues import Cues
+    from assistant.voice.recorder import Recorder
+
+    recorder = Recorder(device=settings.input_device, max_seconds=settings.max_recording_seconds)
+    cues = Cues(enabled=settings.cues)
+    ducker = VolumeDucker(assistant.spotify, percent=settings.ducking_percent)
+
+    def warm_up() -> None:
+        try:
+            assistant.pipeline.warm_up()
+        except SegueError as err:
+            logger.info("Warm-up failed: %s", type(err).__name__)
+
+    def tell_when_live() -> None:
+        if recorder.live.wait(settings.max_recording_seconds):
+            announce("Listening...")
+
+    threading.Thread(target=warm_up, name="segue-warm-up", daemon=True).start()
+    threading.Thread(target=tell_when_live, name="segue-live", daemon=True).start()
+    playing = cues.play_start()
+    if playing is not None:
+        playing.wait(1.0)  # the cue must not be recorded as the start of speech
+    if settings.ducking:
+        ducker.duck()
+    try:
+        return recorder.record_hands_free(end_silence_s=settings.end_silence_seconds)
+    finally:
+        ducker.restore()
+        cues.play_stop()

@@ -33,6 +33,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "against the built-in simulated Spotify.",
     )
     parser.add_argument("--version", action="version", version=f"segue {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run against the built-in simulated Spotify even when an account is configured",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sim = commands.add_parser(
@@ -70,8 +75,29 @@ def _build_parser() -> argparse.ArgumentParser:
     say.add_argument(
         "--demo",
         action="store_true",
+        default=argparse.SUPPRESS,
         help="use the built-in simulated Spotify with a demo user (the default when no "
         "spotify_client_id is configured)",
+    )
+
+    listen = commands.add_parser(
+        "listen",
+        help="run a spoken command: from a WAV/FLAC file, or from the microphone until you stop",
+        description="Record one spoken command from the microphone (hands-free: it stops by "
+        "itself after a short silence), or read it from a file, run it, and print the reply. "
+        "Bind `segue listen` to a desktop shortcut where global hotkeys cannot work (Wayland).",
+    )
+    listen.add_argument("--file", type=Path, help="a recording (WAV, FLAC, ...) instead of the mic")
+    listen.add_argument(
+        "--json",
+        action="store_true",
+        help="print the reply as `segue say --json` does, plus the transcript",
+    )
+    listen.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="use the built-in simulated Spotify (the default without spotify_client_id)",
     )
 
     commands.add_parser("login", help="sign in to Spotify in the browser (OAuth with PKCE)")
@@ -115,24 +141,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
-    # The tray arrives with the desktop shell; until then `segue` serves the simulated Spotify
-    # in demo mode and reports the sign-in state otherwise.
-    if settings.demo:
-        print("No Spotify app is configured, so Segue runs in demo mode.")
-        return _sim(
-            argparse.Namespace(port=0, latency_ms=0.0, consent="ask", exchange_log=None),
-            settings,
-            paths,
-        )
+    import platformdirs
+
     from assistant import app
 
-    auth = app.build_auth(settings, app.build_secrets())
-    if not auth.signed_in:
-        print("Not signed in to Spotify yet: run `segue login`.")
-        return EXIT_OK
-    user = app.build_spotify(settings, auth).me()
-    print(f"Signed in to Spotify as {user.display_name}.")
-    return EXIT_OK
+    runtime_dir = Path(platformdirs.user_runtime_dir("segue", appauthor=False))
+    return app.run_desktop(
+        settings,
+        data_dir=paths.data_dir,
+        cache_dir=paths.cache_dir,
+        config_file=paths.config_file,
+        runtime_dir=runtime_dir,
+        demo=args.demo,
+        announce=lambda line: print(line, flush=True),
+    )
 
 
 def _sim(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
@@ -200,6 +222,35 @@ def _say(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
         return EXIT_OK if all_ok else EXIT_FAILED
 
 
+def _listen(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
+    import json
+
+    from assistant import app
+    from assistant.pipeline import Utterance
+    from assistant.voice.audio import Recording
+
+    with app.build_assistant(settings, data_dir=paths.data_dir, demo=args.demo) as assistant:
+        if args.file is not None:
+            try:
+                recording = Recording.from_wav(args.file)
+            except (OSError, ValueError, RuntimeError) as err:
+                raise ConfigError(f"Cannot read {args.file} as a recording: {err}.") from err
+        else:
+            recording = app.record_command(
+                settings,
+                assistant,
+                announce=lambda line: print(line, file=sys.stderr, flush=True),
+            )
+        reply = assistant.pipeline.handle(Utterance(text=None, audio=recording, source="cli"))
+        if args.json:
+            print(json.dumps(reply.as_dict(), ensure_ascii=False), flush=True)
+        elif reply.ok:
+            print(" ".join(reply.text.split()), flush=True)
+        if not reply.ok:
+            print(" ".join(reply.text.split()), file=sys.stderr)
+        return EXIT_OK if reply.ok else EXIT_FAILED
+
+
 def _logout(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
     from assistant import app
 
@@ -214,6 +265,7 @@ _COMMANDS: dict[str | None, Callable[[argparse.Namespace, Settings, Paths], int]
     None: _run,
     "sim": _sim,
     "say": _say,
+    "listen": _listen,
     "login": _login,
     "logout": _logout,
 }

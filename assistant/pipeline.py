@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from assistant.agent.agent import Agent, AgentResult
 from assistant.agent.reply import CallRecord
 from assistant.errors import SegueError
 
-__all__ = ["CallRecord", "Pipeline", "Reply", "SpeechToText", "Timings", "Utterance"]
+if TYPE_CHECKING:
+    from assistant.voice.audio import Recording, SpeechDetector
+    from assistant.voice.stt import SpeechToText
+
+__all__ = ["CallRecord", "Pipeline", "Reply", "Timings", "Utterance"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +30,10 @@ NO_SPEECH_TO_TEXT = (
     "Segue can't understand speech yet: no speech-to-text is set up; type the command instead."
 )
 NOTHING_SAID = "I didn't catch a command."
-
-
-class SpeechToText(Protocol):
-    """Turns recorded speech into text (the voice issue provides the implementations)."""
-
-    def transcribe(self, audio: bytes) -> str:
-        """The words spoken in ``audio``; raises a SegueError when it cannot."""
-        ...
+NOTHING_HEARD = "I didn't hear anything."
+RESEND_HINT = "Say “try again” to send the same recording once more."
+# What a person says to resend the last recording after speech recognition failed.
+_TRY_AGAIN = frozenset(("try again", "again", "retry", "try that again", "resend", "send it again"))
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,12 @@ class Utterance:
 
     Attributes:
         text: What was typed (or already transcribed); None when only audio is given.
-        audio: Recorded speech, when the command was spoken.
+        audio: The recording, when the command was spoken.
         source: Where it came from ("cli", "tray", "popup", "voice", "benchmark").
     """
 
     text: str | None
-    audio: bytes | None = None
+    audio: Recording | None = None
     source: str = "cli"
 
 
@@ -110,22 +110,34 @@ class Reply:
     transcript: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The reply as ``segue say --json`` prints it."""
-        return {
+        """The reply as ``segue say --json`` prints it (``segue listen`` adds the transcript)."""
+        data: dict[str, Any] = {
             "ok": self.ok,
             "reply": self.text,
             "used_llm": self.used_llm,
             "tool_calls": [record.as_dict() for record in self.tool_calls],
             "timings": self.timings.as_dict(),
         }
+        if self.transcript is not None:
+            data["transcript"] = self.transcript
+        return data
 
 
 class Pipeline:
     """Utterance in, reply out: speech to text when needed, then the agent.
 
+    A recording without speech (silence, a key click, under ``min_speech_seconds``) makes no
+    request at all. When recognition fails for a reason that may pass (a timeout, a busy
+    service), the recording is kept in memory, and "try again" sends it once more instead of
+    asking the person to repeat themselves.
+
     Args:
         agent: Runs commands.
         stt: Speech to text; None when speech is not set up.
+        detector: Tells speech from silence before anything is sent.
+        min_speech_seconds: Less speech than this counts as nothing said.
+        vocabulary: Names the person is likely to say (their playlists, artists, devices), to
+            steer recognition; called once per spoken command.
         timer: High-resolution clock for the timings.
     """
 
@@ -134,11 +146,30 @@ class Pipeline:
         agent: Agent,
         *,
         stt: SpeechToText | None = None,
+        detector: SpeechDetector | None = None,
+        min_speech_seconds: float = 0.3,
+        vocabulary: Callable[[], Sequence[str]] | None = None,
         timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.agent = agent
         self._stt = stt
+        self._detector = detector
+        self._min_speech_seconds = min_speech_seconds
+        self._vocabulary = vocabulary
         self._timer = timer
+        self._unsent: Recording | None = None
+
+    def warm_up(self) -> None:
+        """Do what a spoken command will need before its words arrive.
+
+        Called when recording starts: loads the recogniser (a local model takes a moment) and
+        refreshes the vocabulary, so the end of speech is followed by recognition at once.
+        """
+        if self._vocabulary is not None:
+            self._vocabulary()
+        warm = getattr(self._stt, "warm", None)
+        if callable(warm):
+            warm()
 
     def handle(self, utterance: Utterance) -> Reply:
         """Run one command.
@@ -152,34 +183,26 @@ class Pipeline:
         Returns:
             The reply.
         """
-        stt_ms = 0.0
-        transcript: str | None = None
-        text = utterance.text
+        if utterance.audio is None and self._unsent is not None and _is_try_again(utterance.text):
+            logger.info("Sending the kept recording again")
+            return self.handle(Utterance(text=None, audio=self._unsent, source=utterance.source))
+        stt = _Heard()
         try:
-            if text is None and utterance.audio is not None:
-                if self._stt is None:
-                    return Reply(text=NO_SPEECH_TO_TEXT, ok=False)
-                started = self._timer()
-                try:
-                    transcript = self._stt.transcribe(utterance.audio)
-                finally:
-                    stt_ms = (self._timer() - started) * 1000
-                text = transcript
+            if utterance.audio is not None:
+                stt = self._transcribe(utterance.audio)
+                if stt.reply is not None:
+                    return stt.reply
+                text = stt.text
+            else:
+                text = utterance.text
             if text is None or not text.strip():
-                return Reply(
-                    text=NOTHING_SAID,
-                    ok=False,
-                    timings=Timings(stt=stt_ms),
-                    transcript=transcript,
-                )
+                return Reply(text=NOTHING_SAID, ok=False, timings=stt.timings, transcript=stt.text)
             started = self._timer()
             result = self.agent.respond(text.strip())
             agent_ms = (self._timer() - started) * 1000
         except SegueError as err:
             logger.info("Command from %s ended: %s", utterance.source, type(err).__name__)
-            return Reply(
-                text=err.user_message, ok=False, timings=Timings(stt=stt_ms), transcript=transcript
-            )
+            return Reply(text=err.user_message, ok=False, timings=stt.timings, transcript=stt.text)
         logger.info(
             "Command from %s: ok=%s llm_calls=%d spotify_calls=%d in %.0f ms",
             utterance.source,
@@ -188,24 +211,70 @@ class Pipeline:
             result.spotify_calls,
             agent_ms,
         )
-        return _reply(result, stt_ms, agent_ms, transcript)
+        return _reply(result, stt, agent_ms)
+
+    def _transcribe(self, recording: Recording) -> _Heard:
+        """What was said in ``recording``, or the reply that ends the command."""
+        if self._detector is not None and not self._detector.has_speech(
+            recording, self._min_speech_seconds
+        ):
+            return _Heard(reply=Reply(text=NOTHING_HEARD, ok=False))
+        if self._stt is None:
+            return _Heard(reply=Reply(text=NO_SPEECH_TO_TEXT, ok=False))
+        vocabulary = self._vocabulary() if self._vocabulary is not None else ()
+        started = self._timer()
+        try:
+            transcript = self._stt.transcribe(recording, vocabulary=vocabulary)
+        except SegueError as err:
+            elapsed = Timings(stt=(self._timer() - started) * 1000)
+            if err.retryable:
+                self._unsent = recording
+                text = f"{err.user_message} {RESEND_HINT}"
+            else:
+                self._unsent = None
+                text = err.user_message
+            logger.info("Speech recognition failed: %s", type(err).__name__)
+            return _Heard(reply=Reply(text=text, ok=False, timings=elapsed))
+        self._unsent = None
+        return _Heard(
+            text=transcript.text,
+            timings=Timings(
+                stt=(self._timer() - started) * 1000, bytes_to_openai=transcript.bytes_sent
+            ),
+        )
 
 
-def _reply(result: AgentResult, stt_ms: float, agent_ms: float, transcript: str | None) -> Reply:
+@dataclass(frozen=True)
+class _Heard:
+    """The speech-to-text stage's outcome: the words, or a reply that ends the command."""
+
+    text: str | None = None
+    timings: Timings = field(default_factory=Timings)
+    reply: Reply | None = None
+
+
+def _is_try_again(text: str | None) -> bool:
+    if text is None:
+        return False
+    words = " ".join(text.casefold().replace(",", " ").replace(".", " ").replace("!", " ").split())
+    return words.removeprefix("please ").removesuffix(" please") in _TRY_AGAIN
+
+
+def _reply(result: AgentResult, heard: _Heard, agent_ms: float) -> Reply:
     return Reply(
         text=result.text,
         ok=result.ok,
         used_llm=result.used_llm,
         tool_calls=result.calls,
         timings=Timings(
-            stt=stt_ms,
+            stt=heard.timings.stt,
             agent=agent_ms,
             llm=result.llm_ms,
             spotify=result.spotify_ms,
             llm_calls=result.llm_calls,
             spotify_calls=result.spotify_calls,
-            bytes_to_openai=result.bytes_to_openai,
+            bytes_to_openai=heard.timings.bytes_to_openai + result.bytes_to_openai,
         ),
         question=result.question,
-        transcript=transcript,
+        transcript=heard.text,
     )

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and runs all of it: ruff, mypy and pytest.
 # - Debian packages (virtual desktop, virtual microphone, a browser) when root and missing;
-# - a project-local virtual environment in .venv with Segue and its dev extra.
+# - a project-local virtual environment in .venv with Segue, its dev and local-speech extras.
 # Exit status is non-zero when anything fails, including pytest finding no tests (exit 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 installer/apt.sh test
-installer/venv.sh dev
+installer/venv.sh dev local
 
 echo "== ruff"
 .venv/bin/ruff check .

@@ -19,7 +19,7 @@ from assistant.sim import SIM_CLIENT_ID, SimulatedSpotify
 from tests.support.openai_contract import openai_contract_summary
 from tests.support.spotify_contract import session_summary, validate_exchanges
 
-pytest_plugins = ["tests.fakes.pytest_plugin"]
+pytest_plugins = ["tests.fakes.pytest_plugin", "tests.support.speech"]
 
 REMOVED_ENDPOINTS_MARK = "removed_endpoints_expected"
 

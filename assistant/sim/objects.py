@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from assistant.sim.art import COVER_SIZE
 from assistant.sim.catalog import Album, Artist, Catalog, Track, User
 from assistant.sim.library import Playlist, iso_utc
 from assistant.sim.player import Device, Played, PlayerState
@@ -38,6 +39,10 @@ class WebObjects:
         self._simple_albums: dict[str, JSON] = {}
         self._artists: dict[str, JSON] = {}
         self._simple_artists: dict[str, JSON] = {}
+
+    def cover_url(self, album_id: str) -> str:
+        """Where the simulator serves an album's cover (``/_sim/art/ID.png``)."""
+        return f"{self.api_url.removesuffix('/v1')}/_sim/art/{album_id}.png"
 
     def _links(self, kind: str, item_id: str, collection: str) -> JSON:
         return {
@@ -81,7 +86,9 @@ class WebObjects:
                 "total_tracks": len(album.track_ids),
                 # Removed from the live service in 2026 but still required by the spec: empty.
                 "available_markets": [],
-                "images": [],
+                "images": [
+                    {"url": self.cover_url(album.id), "height": COVER_SIZE, "width": COVER_SIZE}
+                ],
                 "name": album.name,
                 "release_date": album.release_date,
                 "release_date_precision": album.release_date_precision,

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from assistant.sim.accounts import ALL_SCOPES, SIM_CLIENT_ID, Accounts
+from assistant.sim.art import cover_png
 from assistant.sim.catalog import Catalog
 from assistant.sim.objects import WebObjects
 from assistant.sim.search import SearchIndex
@@ -223,6 +224,10 @@ class SimulatedSpotify:
                 return empty_reply(204)
         if method == "GET" and parts[1:] == ["state"]:
             return json_reply(200, self._snapshot_locked(DEMO_USER_ID))
+        if method == "GET" and len(parts) == 3 and parts[1] == "art" and parts[2].endswith(".png"):
+            album = self.catalog.albums.get(parts[2].removesuffix(".png"))
+            if album is not None:
+                return Reply(200, cover_png(album.id, album.name), {"Content-Type": "image/png"})
         return json_reply(404, {"error": {"status": 404, "message": "Service not found"}})
 
     # Accounts

@@ -110,6 +110,7 @@ class Album:
         release_date: "1975-10-31", "1975-10" or "1975" as Spotify gives it, or None.
         album_type: "album", "single" or "compilation", or None when not given.
         total_tracks: Number of tracks, or None when not given.
+        image_url: The cover closest to notification size (about 300 px), or None.
     """
 
     id: str
@@ -119,6 +120,7 @@ class Album:
     release_date: str | None = None
     album_type: str | None = None
     total_tracks: int | None = None
+    image_url: str | None = None
 
     @classmethod
     def from_api(cls, obj: Mapping[str, Any]) -> Album:
@@ -131,6 +133,7 @@ class Album:
             release_date=_opt_str(obj, "release_date"),
             album_type=_opt_str(obj, "album_type"),
             total_tracks=_opt_int(obj, "total_tracks"),
+            image_url=_cover(obj.get("images")),
         )
 
     @property
@@ -371,3 +374,16 @@ def playlist_item_track(obj: Mapping[str, Any]) -> Track | None:
     if inner is None:
         inner = obj.get("track")
     return Track.maybe_from_api(inner)
+
+
+def _cover(images: object) -> str | None:
+    """The URL of the cover nearest 300 px wide (Spotify lists 640, 300 and 64)."""
+    if not isinstance(images, list):
+        return None
+    found: list[tuple[int, str]] = []
+    for image in images:
+        if isinstance(image, dict) and isinstance(image.get("url"), str):
+            width = image.get("width")
+            size = width if isinstance(width, int) else 300
+            found.append((abs(size - 300), image["url"]))
+    return min(found)[1] if found else None

@@ -5,39 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from assistant.pipeline import NO_SPEECH_TO_TEXT, NOTHING_SAID, Pipeline, Utterance
+from assistant.pipeline import NOTHING_SAID
 from assistant.sim import SimulatedSpotify
 from assistant.spotify.auth import SpotifyAuth
 from tests.agent.conftest import Segue
 from tests.fakes.openai_server import FakeOpenAI
-
-
-class WordsHeard:
-    """Speech to text that heard fixed words (the voice issue brings the real ones)."""
-
-    def __init__(self, words: str) -> None:
-        self.words = words
-        self.heard: list[bytes] = []
-
-    def transcribe(self, audio: bytes) -> str:
-        self.heard.append(audio)
-        return self.words
-
-
-def test_audio_without_speech_to_text_is_one_sentence(segue: Callable[..., Segue]) -> None:
-    reply = segue().pipeline.handle(Utterance(text=None, audio=b"RIFF...."))
-    assert not reply.ok and reply.text == NO_SPEECH_TO_TEXT and reply.tool_calls == ()
-
-
-def test_audio_goes_through_speech_to_text_first(
-    segue: Callable[..., Segue], sim: SimulatedSpotify
-) -> None:
-    stt = WordsHeard("play Creep by Radiohead")
-    pipeline = Pipeline(segue().agent, stt=stt)
-    reply = pipeline.handle(Utterance(text=None, audio=b"RIFF....", source="voice"))
-    assert reply.ok and reply.transcript == "play Creep by Radiohead"
-    assert reply.text == "Playing “Creep” by Radiohead." and stt.heard == [b"RIFF...."]
-    assert reply.timings.stt >= 0 and reply.timings.agent > 0
 
 
 def test_nothing_said(segue: Callable[..., Segue]) -> None:

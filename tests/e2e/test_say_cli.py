@@ -86,7 +86,9 @@ def test_say_json_in_demo_mode(tmp_path: Path) -> None:
     assert data["tool_calls"] == [
         {"name": "set_volume", "arguments": {"percent": 30}, "ok": True, "result": "Volume 30%."}
     ]
-    assert data["timings"]["llm_calls"] == 0 and data["timings"]["spotify_calls"] == 1
+    # The demo's Spotify app is open on this computer but not yet active: the volume command
+    # finds no active device, moves playback here and is sent again (4 requests, no model).
+    assert data["timings"]["llm_calls"] == 0 and data["timings"]["spotify_calls"] == 4
     assert done.stderr == ""
 
 

@@ -1,12 +1,13 @@
 """A scripted fake of the OpenAI HTTP API, served over real HTTP on 127.0.0.1.
 
-The fake answers ``POST /v1/chat/completions`` and ``POST /v1/audio/transcriptions`` by following a
-script: an ordered list of steps, each answering exactly one request. A request that finds no
-matching step (script exhausted, or the next step is for the other endpoint) gets a 500 with an
-OpenAI-shaped error body and is recorded as unexpected; :meth:`FakeOpenAI.verify` then fails, as it
-does for unused steps, failed request checks and contract mismatches. Every exchange is checked
-against the OpenAI OpenAPI spec (see ``tests/support/openai_contract.py``) at verify time, so the
-checks add no latency to the answers (which matters for benchmarks).
+The fake answers ``POST /v1/chat/completions``, ``POST /v1/audio/transcriptions`` and
+``POST /v1/audio/speech`` by following a script: an ordered list of steps, each answering exactly
+one request. A request that finds no matching step (script exhausted, or the next step is for
+another endpoint) gets a 500 with an OpenAI-shaped error body and is recorded as unexpected;
+:meth:`FakeOpenAI.verify` then fails, as it does for unused steps, failed request checks and
+contract mismatches. Every exchange is checked against the OpenAI OpenAPI spec (see
+``tests/support/openai_contract.py``) at verify time, so the checks add no latency to the answers
+(which matters for benchmarks).
 
 Example::
 
@@ -47,7 +48,7 @@ from tests.support.openai_contract import (
 
 logger = logging.getLogger(__name__)
 
-Endpoint = Literal["chat", "transcription"]
+Endpoint = Literal["chat", "transcription", "speech"]
 RequestCheck = Callable[[dict[str, Any]], None]
 """A callable given the parsed request body; it raises (e.g. ``assert``) to reject the request."""
 ToolCall = tuple[str, Mapping[str, Any] | str]
@@ -56,6 +57,7 @@ ToolCall = tuple[str, Mapping[str, Any] | str]
 ENDPOINT_PATHS: dict[str, Endpoint] = {
     "/v1/chat/completions": "chat",
     "/v1/audio/transcriptions": "transcription",
+    "/v1/audio/speech": "speech",
 }
 _PATHS_BY_ENDPOINT = {endpoint: path for path, endpoint in ENDPOINT_PATHS.items()}
 
@@ -86,7 +88,8 @@ class RecordedRequest:
 
     Attributes:
         seq: 1-based order of arrival.
-        endpoint: ``"chat"``, ``"transcription"``, or ``"other"`` for any other path or method.
+        endpoint: ``"chat"``, ``"transcription"``, ``"speech"``, or ``"other"`` for any other path
+            or method.
         method: HTTP method.
         path: Request path without the query.
         body: The parsed JSON body (chat), or the multipart fields (transcription) where the file
@@ -298,13 +301,13 @@ class FakeOpenAI:
     request; the failure is recorded and reported by :meth:`verify`).
 
     Attributes:
-        service_time_ms: Milliseconds each successful chat/transcription answer waits, per endpoint
-            (``{"chat": 0.0, "transcription": 0.0}``); settable at any time, for benchmarks.
-            Error and stall steps do not wait for it.
+        service_time_ms: Milliseconds each successful answer waits, per endpoint
+            (``{"chat": 0.0, "transcription": 0.0, "speech": 0.0}``); settable at any time, for
+            benchmarks. Error and stall steps do not wait for it.
     """
 
     def __init__(self, *, service_time_ms: Mapping[str, float] | None = None) -> None:
-        self.service_time_ms: dict[str, float] = {"chat": 0.0, "transcription": 0.0}
+        self.service_time_ms: dict[str, float] = {"chat": 0.0, "transcription": 0.0, "speech": 0.0}
         self.service_time_ms.update(service_time_ms or {})
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
@@ -492,6 +495,35 @@ class FakeOpenAI:
             "transcription", f"transcription({text!r})", respond, delay, check, True, True
         )
 
+    def speech(
+        self,
+        audio: bytes,
+        *,
+        delay: float = 0.0,
+        check: RequestCheck | None = None,
+    ) -> FakeOpenAI:
+        """Script a text-to-speech answer: ``audio`` as ``application/octet-stream``.
+
+        The fake does not encode audio: the test passes bytes in the ``response_format`` it
+        expects the client to ask for (e.g. raw 24 kHz 16-bit mono for ``pcm``). Streaming as
+        server-sent events (``stream_format="sse"``) is recorded as a failure and answered 400.
+
+        Args:
+            audio: The audio bytes to answer with.
+            delay: Seconds to wait before answering.
+            check: Asserts on the parsed JSON request body.
+
+        Returns:
+            self, so steps can be chained.
+        """
+
+        def respond(request: dict[str, Any], request_size: int) -> _Reply:
+            if request.get("stream_format") == "sse":
+                raise _UnsupportedRequest("stream_format 'sse' is not supported by the fake")
+            return _Reply(status=200, body=audio, content_type="application/octet-stream")
+
+        return self._add("speech", f"speech({len(audio)} bytes)", respond, delay, check, True, True)
+
     def error(
         self,
         status: int = 500,
@@ -509,7 +541,7 @@ class FakeOpenAI:
         Args:
             status: HTTP status, e.g. 429, 401, 500, 503.
             message: ``error.message``; a service-like default per status.
-            endpoint: ``"chat"`` or ``"transcription"``.
+            endpoint: ``"chat"``, ``"transcription"`` or ``"speech"``.
             headers: Extra response headers, e.g. ``{"retry-after": "1"}``.
             error_type: ``error.type``; defaults per status (429: ``requests``).
             code: ``error.code``; defaults per status (429: ``rate_limit_exceeded``).
@@ -544,7 +576,7 @@ class FakeOpenAI:
 
         Args:
             body: The response body.
-            endpoint: ``"chat"`` or ``"transcription"``.
+            endpoint: ``"chat"``, ``"transcription"`` or ``"speech"``.
             status: HTTP status.
             headers: Extra response headers.
             content_type: The response Content-Type.
@@ -609,7 +641,7 @@ class FakeOpenAI:
 
         Args:
             seconds: How long to hold the connection before closing it without an answer.
-            endpoint: ``"chat"`` or ``"transcription"``.
+            endpoint: ``"chat"``, ``"transcription"`` or ``"speech"``.
             check: Asserts on the parsed request body.
 
         Returns:
@@ -634,7 +666,9 @@ class FakeOpenAI:
         service_time: bool,
     ) -> FakeOpenAI:
         if endpoint not in _PATHS_BY_ENDPOINT:
-            raise ValueError(f"unknown endpoint {endpoint!r}; use 'chat' or 'transcription'")
+            raise ValueError(
+                f"unknown endpoint {endpoint!r}; use 'chat', 'transcription' or 'speech'"
+            )
         with self._lock:
             number = len(self._steps) + 1
             self._steps.append(

@@ -32,6 +32,8 @@ from typing import Any
 
 from PIL import Image
 
+from tests.support.pulse import VirtualMicrophone
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 """Where tests save screenshots (gitignored; the README may show one)."""
 
@@ -132,6 +134,7 @@ class VirtualDesktop:
         self._daemon_pids: list[tuple[str, int]] = []
         self._runtime = Path(tempfile.mkdtemp(prefix="vdesk-"))
         self._notify_log = self.tmp / "notifications.jsonl"
+        self.microphone: VirtualMicrophone | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -176,6 +179,9 @@ class VirtualDesktop:
 
     def stop(self) -> None:
         """Stop exactly the programs this desktop started, newest first."""
+        if self.microphone is not None:
+            self.microphone.stop()
+            self.microphone = None
         for name, pid in reversed(self._daemon_pids):
             _kill_pid(pid)
             self.pids.pop(name, None)
@@ -304,27 +310,18 @@ class VirtualDesktop:
         )
 
     def _start_pulseaudio(self) -> None:
-        env = {**os.environ, **self.env}
-        subprocess.run(
-            [
-                "pulseaudio",
-                "--daemonize=yes",
-                "--exit-idle-time=-1",
-                "-n",
-                "--load=module-native-protocol-unix",
-                "--load=module-null-sink sink_name=vsink",
-            ],
-            env=env,
-            check=True,
-            timeout=20,
-            capture_output=True,
-        )
-        pid_file = self._runtime / "pulse" / "pid"
-        self._wait(pid_file.exists, 10, "pulseaudio wrote no pid file")
-        self._daemon_pids.append(("pulseaudio", int(pid_file.read_text().split()[0])))
-        self.pids["pulseaudio"] = self._daemon_pids[-1][1]
-        for args in (["set-default-sink", "vsink"], ["set-default-source", "vsink.monitor"]):
-            subprocess.run(["pactl", *args], env=env, check=True, timeout=10, capture_output=True)
+        # The same virtual microphone the voice tests use (a private PulseAudio server whose
+        # default source plays back what is sent to the null sink ``vsink``).
+        self.microphone = VirtualMicrophone().start()
+        mic_env = self.microphone.env()
+        # Keep the desktop's XDG_RUNTIME_DIR (the bus lives there): PULSE_SERVER names the socket.
+        self.env.update({k: v for k, v in mic_env.items() if k != "XDG_RUNTIME_DIR"})
+
+    def play(self, path: Path) -> None:
+        """Play a sound file into the virtual microphone (``audio=True``); returns when done."""
+        if self.microphone is None:
+            raise DesktopError("this desktop was started without audio")
+        self.microphone.play(path)
 
     def _bus_has_name(self, name: str) -> bool:
         out = self._run(

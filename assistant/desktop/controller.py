@@ -1,0 +1,439 @@
+"""The desktop controller: hotkey, tray, popup and voice around one pipeline worker.
+
+Threads (see DESIGN.md):
+
+- the tray's loop owns the main thread; menu callbacks only call the ``on_*`` methods here;
+- the hotkey listener's callbacks call :meth:`Controller.start_talking` / ``stop_talking`` and
+  return at once;
+- the *audio* worker (one thread) opens and closes the microphone, plays the cues and ducks
+  Spotify, so none of that blocks the hotkey or the tray;
+- the *jobs* worker (one thread) runs ``Pipeline.handle`` for each command in order, so Spotify
+  commands never race, then shows, notifies and speaks the reply.
+
+A press while a command runs follows ``busy_press``: "queue" runs the new command after the
+current one; "cancel" drops queued commands and the running one's reply (its Spotify calls have
+already been sent and cannot be called back).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from assistant.desktop.state import UiState
+from assistant.desktop.tray import DeviceEntry
+from assistant.errors import SegueError
+from assistant.pipeline import Pipeline, Reply, Utterance
+from assistant.voice.audio import Recording
+from assistant.voice.tts import Speaker
+
+logger = logging.getLogger(__name__)
+
+APP_TITLE = "Segue"
+QUIT_SECONDS = 2.0
+# How the tray follows a spoken reply: its voice starts within a moment of say(), and a reply is
+# a sentence or two.
+SPEECH_START_SECONDS = 0.5
+SPEECH_MAX_SECONDS = 30.0
+SPEECH_POLL_SECONDS = 0.1
+CUE_WAIT_SECONDS = 0.5
+
+
+class TrayLike(Protocol):
+    """What the controller needs of the tray (desktop.tray.Tray)."""
+
+    def set_state(self, state: UiState) -> None:
+        """Show a state."""
+
+    def set_now_playing(self, text: str | None) -> None:
+        """Show what plays."""
+
+    def set_devices(self, devices: Sequence[DeviceEntry]) -> None:
+        """Show the devices."""
+
+    def stop(self) -> None:
+        """End the tray loop."""
+
+
+class PopupLike(Protocol):
+    """What the controller needs of the popup (desktop.popup.PopupProcess)."""
+
+    def show(self) -> None:
+        """Open the window."""
+
+    def set_busy(self) -> None:
+        """Show that a command runs."""
+
+    def send_reply(
+        self,
+        text: str,
+        ok: bool,
+        calls: Sequence[dict[str, object]],
+        options: Sequence[str] = (),
+    ) -> None:
+        """Show a reply."""
+
+    def close(self, timeout: float = 1.0) -> None:
+        """End the window's process."""
+
+
+class NotifierLike(Protocol):
+    """What the controller needs of notifications (desktop.notify.Notifier)."""
+
+    def notify(
+        self, title: str, body: str, *, image_url: str | None = None, error: bool = False
+    ) -> None:
+        """Show a notification."""
+
+    def close(self) -> None:
+        """Stop sending."""
+
+
+class RecorderLike(Protocol):
+    """What the controller needs of the microphone (voice.recorder.Recorder)."""
+
+    @property
+    def recording(self) -> bool:
+        """Whether the microphone is open."""
+
+    def start(self) -> None:
+        """Open the microphone."""
+
+    def stop(self) -> Recording:
+        """Close it and return what was heard."""
+
+    def cancel(self) -> None:
+        """Close it, dropping what was heard."""
+
+
+class Playing(Protocol):
+    """A sound being played (voice.tts.Playback)."""
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until it has been played."""
+
+
+class CuesLike(Protocol):
+    """Start and stop sounds (voice.cues.Cues)."""
+
+    def play_start(self) -> Playing | None:
+        """Play the start cue."""
+
+    def play_stop(self) -> Playing | None:
+        """Play the stop cue."""
+
+
+class DuckerLike(Protocol):
+    """Lowers and restores Spotify's volume (spotify.ducking.VolumeDucker)."""
+
+    def duck(self) -> None:
+        """Lower the volume."""
+
+    def restore(self) -> None:
+        """Put it back."""
+
+
+@dataclass(frozen=True)
+class NowPlaying:
+    """What plays now, for the tray's label and the notification's picture."""
+
+    text: str
+    image_url: str | None = None
+
+
+class Controller:
+    """Runs commands from the hotkey, the tray and the popup, one at a time.
+
+    Args:
+        pipeline: The one entry for every command.
+        recorder: The microphone.
+        speaker: Speaks replies.
+        cues: Start/stop sounds.
+        ducker: Lowers Spotify while recording; None leaves the volume alone.
+        notifier: Desktop notifications.
+        popup: The typed-command window.
+        warm_up: Work that does not depend on the words, started when recording starts
+            (token refresh, device list, open connections); errors are logged.
+        now_playing: Reads what plays now, after each command; None when nothing does.
+        devices: Reads the devices for the tray's menu.
+        transfer: Moves playback to a device (the tray's Devices menu).
+        busy_press: "queue" or "cancel" (see the module docstring).
+        speak_replies: Whether replies are spoken.
+    """
+
+    def __init__(
+        self,
+        *,
+        pipeline: Pipeline,
+        recorder: RecorderLike,
+        speaker: Speaker,
+        cues: CuesLike,
+        ducker: DuckerLike | None,
+        notifier: NotifierLike,
+        popup: PopupLike,
+        warm_up: Callable[[], None] = lambda: None,
+        now_playing: Callable[[], NowPlaying | None] = lambda: None,
+        devices: Callable[[], Sequence[DeviceEntry]] = list,
+        transfer: Callable[[str], None] = lambda device_id: None,
+        busy_press: Literal["queue", "cancel"] = "queue",
+        speak_replies: bool = True,
+    ) -> None:
+        self._pipeline = pipeline
+        self._recorder = recorder
+        self._speaker = speaker
+        self._cues = cues
+        self._ducker = ducker
+        self._notifier = notifier
+        self._popup = popup
+        self._warm_up = warm_up
+        self._now_playing = now_playing
+        self._devices = devices
+        self._transfer = transfer
+        self._busy_press = busy_press
+        self.speak_replies = speak_replies
+        self._tray: TrayLike | None = None
+        self._audio = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segue-audio")
+        self._jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segue-jobs")
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._pending: list[Future[None]] = []
+        self._listening = False
+        self._closed = False
+
+    def attach(self, tray: TrayLike) -> None:
+        """Connect the tray (built after the controller, with its callbacks)."""
+        self._tray = tray
+
+    # --- what the hotkey, the tray and the popup call (any thread; they return at once) ---
+
+    def start_talking(self) -> None:
+        """The hotkey went down (or Talk was chosen): stop speaking and open the microphone."""
+        with self._lock:
+            if self._closed or self._listening:
+                return
+            self._listening = True
+            if self._busy_press == "cancel":
+                self._cancel_pending()
+        self._speaker.stop()  # barge-in: the person talks over the reply
+        self._set_state(UiState.LISTENING)
+        self._audio.submit(self._open_microphone)
+
+    def stop_talking(self) -> None:
+        """The hotkey went up (or Talk was chosen again): close the microphone, run the command."""
+        with self._lock:
+            if not self._listening:
+                return
+            self._listening = False
+        self._audio.submit(self._close_microphone)
+
+    def on_talk(self) -> None:
+        """The tray's Talk item: start, or stop when already listening."""
+        if self._listening:
+            self.stop_talking()
+        else:
+            self.start_talking()
+
+    def on_type(self) -> None:
+        """The tray's "Type a command..." item (or a second ``segue``): open the popup."""
+        self._popup.show()
+
+    def on_command(self, text: str) -> None:
+        """A command typed into the popup."""
+        self._popup.set_busy()
+        self._submit(Utterance(text=text, source="popup"))
+
+    def on_device(self, device_id: str) -> None:
+        """A device chosen in the tray's Devices menu."""
+        self._jobs.submit(self._guarded, lambda: self._transfer(device_id))
+
+    def on_speak_replies(self, speak: bool) -> None:
+        """The tray's "Speak replies" check."""
+        self.speak_replies = speak
+        if not speak:
+            self._speaker.stop()
+
+    def on_message(self, message: str) -> None:
+        """A message from another ``segue`` process (single instance)."""
+        if message == "popup":
+            self.on_type()
+
+    def refresh(self) -> None:
+        """Read what plays and the devices for the tray, on the jobs worker."""
+        self._jobs.submit(self._guarded, self._refresh_tray)
+
+    def close(self) -> None:
+        """Stop everything within about two seconds: microphone, volume, workers, windows."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._cancel_pending()
+        if self._recorder.recording:
+            self._recorder.cancel()
+        if self._ducker is not None:
+            self._ducker.restore()
+        self._speaker.stop()
+        self._audio.shutdown(wait=False, cancel_futures=True)
+        self._jobs.shutdown(wait=False, cancel_futures=True)
+        finished = threading.Event()
+
+        def join() -> None:
+            self._audio.shutdown(wait=True)
+            self._jobs.shutdown(wait=True)
+            finished.set()
+
+        threading.Thread(target=join, name="segue-quit", daemon=True).start()
+        if not finished.wait(QUIT_SECONDS / 2):
+            logger.warning("A command was still running at quit; leaving it behind")
+        self._popup.close()
+        self._notifier.close()
+
+    # --- the audio worker ------------------------------------------------------------------
+
+    def _open_microphone(self) -> None:
+        try:
+            cue = self._cues.play_start()
+            if cue is not None:
+                cue.wait(CUE_WAIT_SECONDS)  # the cue must not be recorded with the words
+            self._recorder.start()
+        except SegueError as err:
+            with self._lock:
+                self._listening = False
+            self._show_error(err.user_message)
+            return
+        if self._ducker is not None:
+            self._ducker.duck()
+        try:
+            self._warm_up()
+        except SegueError as err:
+            logger.info("Warm-up failed: %s", type(err).__name__)
+
+    def _close_microphone(self) -> None:
+        if not self._recorder.recording:
+            # The microphone never opened (its error was already shown).
+            if self._ducker is not None:
+                self._ducker.restore()
+            return
+        try:
+            recording = self._recorder.stop()
+        except SegueError as err:
+            self._show_error(err.user_message)
+            return
+        finally:
+            # Back to the old volume before the command runs: "volume 30" must not be undone.
+            if self._ducker is not None:
+                self._ducker.restore()
+        self._cues.play_stop()
+        self._submit(Utterance(text=None, audio=recording, source="voice"))
+
+    # --- the jobs worker ---------------------------------------------------------------------
+
+    def _submit(self, utterance: Utterance) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            generation = self._generation
+            future = self._jobs.submit(self._run, utterance, generation)
+            self._pending = [f for f in self._pending if not f.done()] + [future]
+        if utterance.source != "voice":
+            self._set_state(UiState.THINKING)
+
+    def _run(self, utterance: Utterance, generation: int) -> None:
+        try:
+            self._set_state(UiState.THINKING)
+            reply = self._pipeline.handle(utterance)
+            if generation != self._generation:
+                logger.info("Dropping the reply of a cancelled command")
+                return
+            self._show(reply, utterance)
+        except Exception:
+            logger.exception("Command failed")
+            self._show_error("Something went wrong; the details are in the log.")
+
+    def _show(self, reply: Reply, utterance: Utterance) -> None:
+        now = self._read_now_playing()
+        if utterance.source == "popup":
+            calls = [{"name": c.name, "ok": c.ok, "result": c.result} for c in reply.tool_calls]
+            self._popup.send_reply(reply.text, reply.ok, calls, reply.question or ())
+        image = now.image_url if now is not None and _shows_music(reply) else None
+        self._notifier.notify(APP_TITLE, reply.text, image_url=image, error=not reply.ok)
+        if self._tray is not None:
+            self._tray.set_now_playing(now.text if now is not None else None)
+        rest = UiState.IDLE if reply.ok else UiState.ERROR
+        if self.speak_replies and not self._listening:
+            self._set_state(UiState.SPEAKING)
+            self._speaker.say(reply.text)
+            threading.Thread(
+                target=self._after_speech, args=(rest,), name="segue-speech", daemon=True
+            ).start()
+        else:
+            self._set_state(rest)
+
+    def _after_speech(self, rest: UiState) -> None:
+        """Show ``rest`` once the reply has been spoken (or cut short)."""
+        # say() returns before the voice starts: give it a moment to begin, then wait it out.
+        deadline = time.monotonic() + SPEECH_MAX_SECONDS
+        started = time.monotonic()
+        while time.monotonic() < deadline and not self._closed:
+            speaking = self._speaker.speaking
+            if not speaking and time.monotonic() - started > SPEECH_START_SECONDS:
+                break
+            time.sleep(SPEECH_POLL_SECONDS)
+        if not self._listening:
+            self._set_state(rest)
+
+    def _read_now_playing(self) -> NowPlaying | None:
+        try:
+            return self._now_playing()
+        except SegueError as err:
+            logger.info("Could not read what plays: %s", type(err).__name__)
+            return None
+
+    def _refresh_tray(self) -> None:
+        if self._tray is None:
+            return
+        now = self._read_now_playing()
+        self._tray.set_now_playing(now.text if now is not None else None)
+        try:
+            self._tray.set_devices(self._devices())
+        except SegueError as err:
+            logger.info("Could not read the devices: %s", type(err).__name__)
+
+    def _guarded(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except SegueError as err:
+            self._show_error(err.user_message)
+        except Exception:
+            logger.exception("Tray action failed")
+            self._show_error("Something went wrong; the details are in the log.")
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _cancel_pending(self) -> None:
+        """Drop queued commands and the running one's reply (call with the lock held)."""
+        self._generation += 1
+        for future in self._pending:
+            future.cancel()
+        self._pending = []
+
+    def _show_error(self, message: str) -> None:
+        self._notifier.notify(APP_TITLE, message, error=True)
+        self._set_state(UiState.ERROR)
+
+    def _set_state(self, state: UiState) -> None:
+        if self._tray is not None:
+            self._tray.set_state(state)
+
+
+def _shows_music(reply: Reply) -> bool:
+    """Whether the reply is about what plays (album art belongs in its notification)."""
+    return reply.ok and any(
+        c.ok and c.name in ("play", "now_playing", "next_track", "previous_track", "resume")
+        for c in reply.tool_calls
+    )

