@@ -309,6 +309,11 @@ def build_pipeline(
         detector=SpeechDetector(),
         min_speech_seconds=settings.min_speech_seconds,
         vocabulary=SpotifyVocabulary(client),
+        keep_recordings=(
+            Path(settings.save_recordings_dir).expanduser()
+            if settings.save_recordings_dir
+            else None
+        ),
     )
 
 

@@ -12,6 +12,8 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.agent.agent import Agent, AgentResult
@@ -138,6 +140,8 @@ class Pipeline:
         min_speech_seconds: Less speech than this counts as nothing said.
         vocabulary: Names the person is likely to say (their playlists, artists, devices), to
             steer recognition; called once per spoken command.
+        keep_recordings: A folder to save every spoken command in as a WAV file; None (the
+            default) writes no audio to disk.
         timer: High-resolution clock for the timings.
     """
 
@@ -149,6 +153,7 @@ class Pipeline:
         detector: SpeechDetector | None = None,
         min_speech_seconds: float = 0.3,
         vocabulary: Callable[[], Sequence[str]] | None = None,
+        keep_recordings: Path | None = None,
         timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.agent = agent
@@ -156,6 +161,7 @@ class Pipeline:
         self._detector = detector
         self._min_speech_seconds = min_speech_seconds
         self._vocabulary = vocabulary
+        self._keep_recordings = keep_recordings
         self._timer = timer
         self._unsent: Recording | None = None
 
@@ -215,6 +221,8 @@ class Pipeline:
 
     def _transcribe(self, recording: Recording) -> _Heard:
         """What was said in ``recording``, or the reply that ends the command."""
+        if self._keep_recordings is not None:
+            self._save(recording)
         if self._detector is not None and not self._detector.has_speech(
             recording, self._min_speech_seconds
         ):
@@ -242,6 +250,17 @@ class Pipeline:
                 stt=(self._timer() - started) * 1000, bytes_to_openai=transcript.bytes_sent
             ),
         )
+
+    def _save(self, recording: Recording) -> None:
+        folder = self._keep_recordings
+        assert folder is not None
+        path = folder / f"segue-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.wav"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(recording.to_wav())
+            logger.info("Recording saved to %s", path)
+        except OSError as err:
+            logger.warning("Could not save the recording to %s: %s", folder, err.strerror)
 
 
 @dataclass(frozen=True)

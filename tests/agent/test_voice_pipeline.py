@@ -7,6 +7,7 @@ real HTTP, requests checked against the OpenAI spec) and the bundled local Whisp
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import openai
 import pytest
@@ -138,3 +139,22 @@ def test_the_local_model_understands_a_spoken_command(
     assert reply.ok, (reply.transcript, reply.text)
     assert reply.text.startswith(expected)
     assert reply.timings.bytes_to_openai == 0
+
+
+def test_recordings_are_kept_on_disk_only_when_asked(
+    segue: Callable[..., Segue],
+    fake_openai: FakeOpenAI,
+    spoken: SpokenCommands,
+    tmp_path: Path,
+) -> None:
+    fake_openai.transcription("pause").transcription("pause")
+    s = segue(llm=False)
+    recording = spoken("pause")
+    voice(s, openai_stt(fake_openai)).handle(Utterance(text=None, audio=recording))
+    assert not any(tmp_path.rglob("*.wav"))
+    kept = tmp_path / "recordings"
+    voice(s, openai_stt(fake_openai), keep_recordings=kept).handle(
+        Utterance(text=None, audio=recording)
+    )
+    saved = list(kept.glob("segue-*.wav"))
+    assert len(saved) == 1 and Recording.from_wav(saved[0]).pcm == recording.pcm

@@ -179,6 +179,14 @@ def type_into_popup(desk: VirtualDesktop, text: str) -> None:
     desk.xdotool("key", "Return")
 
 
+def segue_popup_command(desk: VirtualDesktop, tray: tuple[int, int, int, int], text: str) -> None:
+    """Open the popup from the tray menu and run ``text`` in it."""
+    menu = open_menu(desk, tray)
+    desk.xdotool("key", "Down", "Down", "Return")  # Talk, Type a command...
+    wait_menu_closed(desk, menu)
+    type_into_popup(desk, text)
+
+
 def test_a_day_with_segue_tray_popup_voice_and_quit(
     desk: VirtualDesktop, segue: SegueProcess, spoken: Any
 ) -> None:
@@ -210,17 +218,40 @@ def test_a_day_with_segue_tray_popup_voice_and_quit(
     desk.xdotool("key", "Escape")
     desk.xdotool("mousemove", "500", "500", "click", "1")  # focus the desktop, not the tray
 
-    # Hold the hotkey, say "pause" into the microphone, let go: the music pauses.
+    # Hold the hotkey, say "pause" into the microphone, let go: the music pauses. While Segue
+    # listens the music plays quieter, and afterwards at its old volume again.
+    volume = segue.state()["volume_percent"]
     desk.xdotool("keydown", HOTKEY)
     listening = wait_for_picture(desk, tray, UiState.LISTENING)
     assert changed_pixels(idle, listening) >= 200  # the icon shows that Segue listens
     desk.screenshot(ARTIFACTS / "segue-listening.png", crop=tray)
+    segue.wait_state(lambda s: s["volume_percent"] < volume, "the volume ducked")
     desk.play(spoken("pause"))
     desk.xdotool("keyup", HOTKEY)
-    segue.wait_state(lambda s: not s["is_playing"], "the music paused", timeout=30)
+    state = segue.wait_state(lambda s: not s["is_playing"], "the music paused", timeout=30)
+    assert state["volume_percent"] == volume
     paused = desk.wait_for_notification(lambda n: n["body"] == "Paused.", timeout=20)
     assert paused["appname"] == "Segue"
     desk.screenshot(ARTIFACTS / "segue-notification.png", crop=(0, 0, 1024, 200))
+
+    # The microphone vanishes mid-command (a headset unplugged): one sentence, volume restored.
+    segue_popup_command(desk, tray, "resume")
+    segue.wait_state(lambda s: s["is_playing"], "the music playing again")
+    desk.xdotool("mousemove", "500", "500", "click", "1")
+    desk.xdotool("keydown", HOTKEY)
+    segue.wait_state(lambda s: s["volume_percent"] < volume, "the volume ducked")
+    assert desk.microphone is not None
+    earlier = len(desk.notifications())
+    desk.microphone.remove_sink()
+    desk.xdotool("keyup", HOTKEY)
+    deadline = time.monotonic() + 20
+    while len(desk.notifications()) == earlier and time.monotonic() < deadline:
+        time.sleep(0.1)
+    unplugged = desk.notifications()[earlier]
+    print(f"after the microphone vanished: {unplugged['body']!r}")
+    assert unplugged["urgency"] == "CRITICAL"
+    assert "microphone" in unplugged["body"].lower() or "didn't hear" in unplugged["body"]
+    segue.wait_state(lambda s: s["volume_percent"] == volume, "the volume restored")
 
     # A second `segue` hands over to the first (which opens its popup) and exits 0.
     second = subprocess.run(
