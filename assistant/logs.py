@@ -70,7 +70,8 @@ def configure_logging(log_dir: Path, level: str = "INFO") -> Path:
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     logging.getLogger("assistant").setLevel(level)
-    # spotipy writes request headers (the bearer token) and bodies at DEBUG.
-    logging.getLogger("spotipy").setLevel(logging.WARNING)
+    # spotipy writes request headers (the bearer token) and bodies at DEBUG, and every error
+    # response at ERROR, handled ones too; our client logs each request's outcome itself.
+    logging.getLogger("spotipy").setLevel(logging.CRITICAL)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     return path

@@ -150,6 +150,8 @@ class _Item:
         """How the summary names it: “Bohemian Rhapsody” by Queen."""
         if not self.name:
             return f"the linked {self.kind}"
+        if self.kind == "artist":
+            return f"songs by {_clean(self.name)}"
         text = _q(self.name)
         if self.kind == "album":
             text = f"the album {text}"

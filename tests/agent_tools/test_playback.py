@@ -71,7 +71,7 @@ def test_play_any_prefers_the_persons_playlist(run: Run, sim: SimulatedSpotify) 
 
 def test_play_any_finds_an_artist_and_an_album(run: Run, sim: SimulatedSpotify) -> None:
     result = run("play", query="queen")
-    assert result.output.summary == "Playing “Queen”."
+    assert result.output.summary == "Playing songs by Queen."
     queen = next(a for a in sim.catalog.artists.values() if a.name == "Queen")
     assert sim.snapshot()["context_uri"] == queen.uri
     result = run("play", query="abbey road")

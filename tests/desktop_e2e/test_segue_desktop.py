@@ -232,7 +232,7 @@ def test_a_day_with_segue_tray_popup_voice_and_quit(
     assert state["volume_percent"] == volume
     paused = desk.wait_for_notification(lambda n: n["body"] == "Paused.", timeout=20)
     assert paused["appname"] == "Segue"
-    desk.screenshot(ARTIFACTS / "segue-notification.png", crop=(0, 0, 1024, 200))
+    desk.screenshot(ARTIFACTS / "segue-notification.png", crop=(300, 0, 1024, 420))
 
     # The microphone vanishes mid-command (a headset unplugged): one sentence, volume restored.
     segue_popup_command(desk, tray, "resume")
