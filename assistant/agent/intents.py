@@ -545,6 +545,8 @@ _FIXED_PHRASES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
         {},
         (
             "(show|list|show me|tell me|read|read out|what are) (my|all my|all of my) playlists",
+            # A recogniser's slip ("show my playlist."): there is no one playlist it could mean.
+            "(show|list|show me) (my|all my) playlist",
             "(show|list) playlists",
             "(what|which) playlists (do i have|have i got|are there|are mine)",
             "(playlists|my playlists)",
@@ -1145,6 +1147,9 @@ _ADD_VERB = r"(?:add|put|save|stick|throw|pop)"
 _PREP = r"(?:to|on|in|into|onto)"
 _ADD_RULES = [
     rf"{_ADD_VERB}\s+(?P<this>{_THIS.pattern})\s+{_PREP}\s+(?P<target>.+)",
+    # Speech recognisers often hear "add" as "and"; "and this song to my X playlist" means
+    # nothing else (only with "this" and an explicit playlist).
+    rf"and\s+(?P<this>{_THIS.pattern})\s+to\s+(?P<target>(?:my|the)\s+.+\s+playlist)",
     rf"add\s+{_PREP}\s+(?P<target>.+)",
     rf"{_ADD_VERB}\s+(?P<what>(?!on\s).+)\s+{_PREP}\s+(?P<target>.+)",
 ]

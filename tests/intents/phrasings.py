@@ -407,12 +407,19 @@ HANDLED: list[tuple[str, list[Call]]] = [
         c("add_to_playlist", playlist="Road Trip", tracks=["Hey Jude by the Beatles"]),
     ),
     ("add this to Deep Work please", c("add_to_playlist", playlist="Deep Work")),
+    # "add" misheard as "and" by speech recognition
+    (
+        "And this song to my Chill Vibes playlist.",
+        c("add_to_playlist", playlist="Chill Vibes"),
+    ),
+    ("Show my playlist.", c("list_playlists")),
     ("put it on Deep Work", c("add_to_playlist", playlist="Deep Work")),
 ]
 
 DEFERRED: list[str] = [
     # descriptions instead of names
     "play something relaxing",
+    "and this to deep work",
     "play that Queen song about Galileo and Scaramouche",
     "play the song about a yellow submarine",
     "put on Yellow by Coldplay loud, shuffled",
