@@ -530,12 +530,31 @@ def _sign_in(assistant: Assistant, notifier: Notifier, config_file: Path) -> Non
     from assistant.spotify.auth import sign_in
 
     if assistant.demo:
-        notifier.notify(
-            "Segue",
-            f"To connect Spotify, put your app's Client ID in {config_file} "
-            "as spotify_client_id, then run `segue login`.",
-        )
-        _open_file(config_file)
+        from assistant.desktop.setup_window import open_setup_window
+
+        # The window walks through the dashboard, the redirect URI and the Client ID, and signs
+        # in; Segue uses the account from its next start.
+        window = open_setup_window(config_file=config_file)
+
+        def follow() -> None:
+            import json
+
+            result: dict[str, object] = {}
+            assert window.stdout is not None
+            for line in window.stdout:
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(message, dict) and message.get("type") == "result":
+                    result = message
+            window.wait()
+            if result.get("signed_in"):
+                notifier.notify(
+                    "Segue", "Spotify is connected: quit Segue and start it again to use it."
+                )
+
+        threading.Thread(target=follow, name="segue-setup-window", daemon=True).start()
         return
 
     def flow() -> None:

@@ -102,6 +102,32 @@ def _build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("login", help="sign in to Spotify in the browser (OAuth with PKCE)")
     commands.add_parser("logout", help="forget the Spotify sign-in stored in the keyring")
+    commands.add_parser(
+        "setup",
+        help="connect your own Spotify app (Client ID, sign-in) and an optional OpenAI key, "
+        "step by step",
+        description="Connect Segue to your own Spotify app step by step (Client ID, sign-in) "
+        "and optionally store an OpenAI API key. Answers are read one per line, so they can be "
+        "piped in.",
+    )
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the microphone, tray, keyring, Spotify and OpenAI, and say how to fix what "
+        "is wrong",
+    )
+    doctor.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"ok": bool, "checks": [{"name", "status", "detail", "fix"}, ...]}',
+    )
+    autostart = commands.add_parser(
+        "autostart", help="start Segue in the tray at login: on, off or status"
+    )
+    autostart.add_argument(
+        "action",
+        choices=("on", "off", "status"),
+        help="on: start Segue in the tray at login; off: stop that; status: say which",
+    )
     return parser
 
 
@@ -261,6 +287,24 @@ def _logout(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
     return EXIT_OK
 
 
+def _setup(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
+    from assistant import setup
+
+    return setup.run(args, settings, paths)
+
+
+def _doctor(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
+    from assistant import doctor
+
+    return doctor.run(args, settings, paths)
+
+
+def _autostart(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
+    from assistant.desktop import autostart
+
+    return autostart.run(args, settings, paths)
+
+
 _COMMANDS: dict[str | None, Callable[[argparse.Namespace, Settings, Paths], int]] = {
     None: _run,
     "sim": _sim,
@@ -268,4 +312,7 @@ _COMMANDS: dict[str | None, Callable[[argparse.Namespace, Settings, Paths], int]
     "listen": _listen,
     "login": _login,
     "logout": _logout,
+    "setup": _setup,
+    "doctor": _doctor,
+    "autostart": _autostart,
 }

@@ -238,7 +238,9 @@ class ModelRateLimited(ModelError):
 class ModelKeyRefused(ModelError):
     """The model's server refused the API key (401)."""
 
-    default_message = "OpenAI refused the API key; set a valid one in OPENAI_API_KEY."
+    default_message = (
+        "OpenAI refused the API key; set a valid one with `segue setup` or OPENAI_API_KEY."
+    )
 
 
 class ModelRequestRejected(ModelError):

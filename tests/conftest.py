@@ -16,6 +16,9 @@ import pytest
 from assistant.config import Settings
 from assistant.secrets import MemoryKeyring, SecretStore
 from assistant.sim import SIM_CLIENT_ID, SimulatedSpotify
+from assistant.spotify.auth import SpotifyAuth
+from assistant.spotify.client import SpotifyClient
+from assistant.spotify.devices import LocalPlayer
 from tests.support.openai_contract import openai_contract_summary
 from tests.support.spotify_contract import session_summary, validate_exchanges
 
@@ -78,3 +81,41 @@ def sim_settings(sim: SimulatedSpotify) -> Settings:
 def secrets() -> SecretStore:
     """A secret store over an in-memory keyring."""
     return SecretStore(MemoryKeyring())
+
+
+@pytest.fixture
+def auth(sim: SimulatedSpotify, secrets: SecretStore) -> SpotifyAuth:
+    """The real token manager, signed in to the simulator as segue-demo."""
+    secrets.save_spotify_refresh_token(sim.sign_in()["refresh_token"], new_sign_in=True)
+    return SpotifyAuth(
+        client_id=SIM_CLIENT_ID,
+        redirect_uri="http://127.0.0.1:8974/callback",
+        accounts_url=sim.accounts_url,
+        secrets=secrets,
+        timeout=5,
+    )
+
+
+@pytest.fixture
+def client(sim: SimulatedSpotify, auth: SpotifyAuth) -> Iterator[SpotifyClient]:
+    """The real Spotify client against the simulator; retries wait no time."""
+    with SpotifyClient(auth, api_url=sim.api_url, timeout=5.0, sleep=lambda _: None) as made:
+        yield made
+
+
+@pytest.fixture
+def launched() -> list[list[str]]:
+    """Commands the local player started (it must start nothing unless a test says so)."""
+    return []
+
+
+@pytest.fixture
+def player(client: SpotifyClient, launched: list[list[str]]) -> LocalPlayer:
+    """This computer's player (the simulator's Computer); starting the app is only recorded."""
+    return LocalPlayer(
+        client,
+        device_name=None,
+        wait_seconds=1,
+        poll_interval=0.05,
+        launch=lambda command: launched.append(list(command)),
+    )

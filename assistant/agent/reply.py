@@ -31,7 +31,7 @@ EXAMPLES = (
 WITHOUT_MODEL = (
     "Without an OpenAI key I understand simple commands like "
     + ", ".join(EXAMPLES[:-1])
-    + f" and {EXAMPLES[-1]}; set OPENAI_API_KEY for the rest."
+    + f" and {EXAMPLES[-1]}; add an OpenAI key (`segue setup`) for the rest."
 )
 NAME_MAX = 80  # characters of a name repeated back in a question
 

@@ -8,7 +8,7 @@ through ``Pipeline.handle`` as every front end does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +21,6 @@ from assistant.agent.llm import ChatModel, Conversation, SpotifyFacts, ToolLoop
 from assistant.agent.spotify_tools import SpotifyTools
 from assistant.agent.tools import ToolRegistry
 from assistant.pipeline import Pipeline, Reply, Utterance
-from assistant.secrets import SecretStore
-from assistant.sim import SIM_CLIENT_ID, SimulatedSpotify
-from assistant.spotify.auth import SpotifyAuth
 from assistant.spotify.client import SpotifyClient
 from assistant.spotify.devices import LocalPlayer
 from tests.fakes.openai_server import FakeOpenAI
@@ -57,42 +54,6 @@ class Segue:
 
     def say(self, text: str) -> Reply:
         return self.pipeline.handle(Utterance(text=text, source="test"))
-
-
-@pytest.fixture
-def auth(sim: SimulatedSpotify, secrets: SecretStore) -> SpotifyAuth:
-    """The real token manager, signed in to the simulator as segue-demo."""
-    secrets.save_spotify_refresh_token(sim.sign_in()["refresh_token"], new_sign_in=True)
-    return SpotifyAuth(
-        client_id=SIM_CLIENT_ID,
-        redirect_uri="http://127.0.0.1:8974/callback",
-        accounts_url=sim.accounts_url,
-        secrets=secrets,
-        timeout=5,
-    )
-
-
-@pytest.fixture
-def client(sim: SimulatedSpotify, auth: SpotifyAuth) -> Iterator[SpotifyClient]:
-    with SpotifyClient(auth, api_url=sim.api_url, timeout=5.0, sleep=lambda _: None) as made:
-        yield made
-
-
-@pytest.fixture
-def launched() -> list[list[str]]:
-    """Commands the local player started (none unless a test says so)."""
-    return []
-
-
-@pytest.fixture
-def player(client: SpotifyClient, launched: list[list[str]]) -> LocalPlayer:
-    return LocalPlayer(
-        client,
-        device_name=None,
-        wait_seconds=0.3,
-        poll_interval=0.05,
-        launch=lambda command: launched.append(list(command)),
-    )
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ Tools are called exactly as the agent calls them: ``ToolRegistry(tools).invoke(T
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -14,9 +14,6 @@ import pytest
 from assistant.agent.knowledge import KnowledgeCache
 from assistant.agent.spotify_tools import SpotifyTools
 from assistant.agent.tools import ToolCall, ToolRegistry, ToolResult
-from assistant.secrets import SecretStore
-from assistant.sim import SIM_CLIENT_ID, SimulatedSpotify
-from assistant.spotify.auth import SpotifyAuth
 from assistant.spotify.client import SpotifyClient
 from assistant.spotify.devices import LocalPlayer
 
@@ -37,42 +34,6 @@ class AskModel:
         if len(self.answers) > 1:
             return self.answers.pop(0)
         return self.answers[0]
-
-
-@pytest.fixture
-def auth(sim: SimulatedSpotify, secrets: SecretStore) -> SpotifyAuth:
-    """The real token manager, signed in to the simulator as segue-demo."""
-    secrets.save_spotify_refresh_token(sim.sign_in()["refresh_token"], new_sign_in=True)
-    return SpotifyAuth(
-        client_id=SIM_CLIENT_ID,
-        redirect_uri="http://127.0.0.1:8974/callback",
-        accounts_url=sim.accounts_url,
-        secrets=secrets,
-        timeout=5,
-    )
-
-
-@pytest.fixture
-def client(sim: SimulatedSpotify, auth: SpotifyAuth) -> Iterator[SpotifyClient]:
-    with SpotifyClient(auth, api_url=sim.api_url, timeout=5.0, sleep=lambda _: None) as made:
-        yield made
-
-
-@pytest.fixture
-def launched() -> list[list[str]]:
-    """Commands the local player started (it must start nothing unless a test says so)."""
-    return []
-
-
-@pytest.fixture
-def player(client: SpotifyClient, launched: list[list[str]]) -> LocalPlayer:
-    return LocalPlayer(
-        client,
-        device_name=None,
-        wait_seconds=3,
-        poll_interval=0.05,
-        launch=lambda command: launched.append(list(command)),
-    )
 
 
 @pytest.fixture

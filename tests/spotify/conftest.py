@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from assistant.secrets import SecretStore
-from assistant.sim import SIM_CLIENT_ID, Exchange, SimulatedSpotify
+from assistant.sim import Exchange, SimulatedSpotify
 from assistant.sim.catalog import Catalog
 from assistant.spotify.auth import SpotifyAuth
 from assistant.spotify.client import SpotifyClient
@@ -44,19 +43,6 @@ class Sleeps:
 def catalog() -> Catalog:
     """The simulator's bundled catalog, for URIs to play and add."""
     return Catalog.load()
-
-
-@pytest.fixture
-def auth(sim: SimulatedSpotify, secrets: SecretStore) -> SpotifyAuth:
-    """The real token manager, signed in to the simulator as segue-demo."""
-    secrets.save_spotify_refresh_token(sim.sign_in()["refresh_token"], new_sign_in=True)
-    return SpotifyAuth(
-        client_id=SIM_CLIENT_ID,
-        redirect_uri="http://127.0.0.1:8974/callback",
-        accounts_url=sim.accounts_url,
-        secrets=secrets,
-        timeout=5,
-    )
 
 
 @pytest.fixture
