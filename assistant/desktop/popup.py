@@ -39,6 +39,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from assistant.resources import module_command
+
 if TYPE_CHECKING:
     import tkinter as tk
 
@@ -544,7 +546,7 @@ class PopupProcess:
         """Start the popup process (called with the lock held)."""
         self._ready.clear()
         proc = subprocess.Popen(
-            [self._python, "-m", "assistant.desktop.popup"],
+            module_command("assistant.desktop.popup", python=self._python),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -39,6 +39,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from assistant.config import Paths, Settings, load_settings
 from assistant.errors import ConfigError, SegueError
+from assistant.resources import module_command
 from assistant.secrets import SecretStore
 from assistant.setup import (
     DASHBOARD_URL,
@@ -81,7 +82,7 @@ def open_setup_window(
         python: The Python interpreter that runs ``-m assistant.desktop.setup_window``.
         config_file: The settings file to save the Client ID in; the default one when None.
     """
-    argv = [python, "-m", "assistant.desktop.setup_window"]
+    argv = module_command("assistant.desktop.setup_window", python=python)
     if config_file is not None:
         argv += ["--config-file", str(config_file)]
     proc = subprocess.Popen(

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEFAULT_CATALOG_PATH = Path(__file__).resolve().parents[2] / "resources" / "sim" / "catalog.json"
+from assistant.resources import resources_dir
+
+DEFAULT_CATALOG_PATH = resources_dir() / "sim" / "catalog.json"
 
 _ALBUM_TYPES = ("album", "single", "compilation")
 

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Literal
 
 from assistant.errors import VoiceError
+from assistant.resources import resources_dir
 from assistant.voice.tts import Device, Playback, Samples, read_sound
 
 logger = logging.getLogger(__name__)
 
-SOUNDS_DIR = Path(__file__).resolve().parents[2] / "resources" / "sounds"
+SOUNDS_DIR = resources_dir() / "sounds"
 CUE_FILES = {"start": "cue_start.wav", "stop": "cue_stop.wav"}
 
 CueName = Literal["start", "stop"]
