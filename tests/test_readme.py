@@ -12,7 +12,9 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def test_every_setting_is_in_the_readme_table() -> None:
     text = README.read_text(encoding="utf-8")
-    rows = set(re.findall(r"^\| `([a-z_]+)` \|", text, flags=re.MULTILINE))
+    rows = set(re.findall(r"^\| `([a-z_]+)` \| `SEGUE_[A-Z_]+` \|", text, flags=re.MULTILINE))
+    for name in rows:
+        assert f"| `{name}` | `SEGUE_{name.upper()}` |" in text, name
     missing = sorted(set(Settings.model_fields) - rows)
     assert not missing, f"settings missing from the README table: {missing}"
     unknown = sorted(
