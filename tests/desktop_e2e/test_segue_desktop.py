@@ -9,7 +9,6 @@ tests/artifacts/).
 
 from __future__ import annotations
 
-import os
 import queue
 import re
 import shutil
@@ -27,6 +26,7 @@ from PIL import Image
 
 from assistant.desktop.state import UiState
 from tests.support.desktop import ARTIFACTS, VirtualDesktop
+from tests.support.env import isolated_env
 from tests.support.tray_screen import (
     changed_pixels,
     open_menu,
@@ -43,16 +43,10 @@ class SegueProcess:
     """A `segue --demo` process on the virtual desktop, with its stdout lines as events."""
 
     def __init__(self, desk: VirtualDesktop, home: Path, *args: str) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SEGUE_", "XDG_"))}
-        env.pop("OPENAI_API_KEY", None)  # the fast path and the local speech model only
-        for name in ("CONFIG", "DATA", "STATE", "CACHE"):
-            path = home / name.lower()
-            path.mkdir(parents=True, exist_ok=True)
-            env[f"XDG_{name}_HOME"] = str(path)
+        env = isolated_env(home)
         env.update(desk.env)
         env.update(
             {
-                "HOME": str(home),
                 "PYTHONUNBUFFERED": "1",
                 # Spoken replies would go into the same virtual sink the microphone hears.
                 "SEGUE_TTS": "off",

@@ -7,7 +7,6 @@ speaks the command into it while `segue listen` records hands-free and stops by 
 from __future__ import annotations
 
 import json
-import os
 import queue
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+from tests.support.env import isolated_env
 from tests.support.pulse import VirtualMicrophone
 
 SEGUE = [sys.executable, "-m", "assistant"]
@@ -31,22 +31,10 @@ def espeak(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def isolated(tmp_path: Path, base: dict[str, str] | None = None) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in (base or os.environ).items()
-        if not k.startswith(("SEGUE_", "XDG_CONFIG", "XDG_DATA", "XDG_STATE", "XDG_CACHE"))
-    }
-    env.pop("OPENAI_API_KEY", None)  # the local model
-    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
-        env[f"XDG_{name}_HOME"] = str(tmp_path / name.lower())
-    return env
-
-
 def test_listen_to_a_file_prints_the_transcript_and_what_was_done(tmp_path: Path) -> None:
     done = subprocess.run(
         [*SEGUE, "listen", "--demo", "--json", "--file", str(espeak(tmp_path, "volume thirty"))],
-        env=isolated(tmp_path),
+        env=isolated_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=120,
@@ -65,7 +53,7 @@ def test_listen_to_a_file_that_is_not_audio_is_one_sentence(tmp_path: Path) -> N
     bogus.write_text("not audio", encoding="utf-8")
     done = subprocess.run(
         [*SEGUE, "listen", "--demo", "--file", str(bogus)],
-        env=isolated(tmp_path),
+        env=isolated_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=60,
@@ -81,7 +69,7 @@ def test_listen_hands_free_from_the_microphone(tmp_path: Path) -> None:
     with VirtualMicrophone() as mic:
         process = subprocess.Popen(
             [*SEGUE, "listen", "--demo", "--json"],
-            env=isolated(tmp_path, mic.environ()),
+            env=isolated_env(tmp_path, mic.environ()),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

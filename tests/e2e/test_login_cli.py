@@ -7,7 +7,6 @@ Agree, follows the redirect) or real headless Chromium. Secrets go to an isolate
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -22,6 +21,7 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring
 
 from assistant.sim import SIM_CLIENT_ID
+from tests.support.env import isolated_env
 from tests.support.spotify_contract import validate_exchange_log
 
 SEGUE = [sys.executable, "-m", "assistant"]
@@ -64,23 +64,6 @@ def start_sim(tmp_path: Path, consent: str) -> SimProcess:
     else:
         pytest.fail("segue sim exited without announcing its URL:\n" + "".join(seen))
     return SimProcess(process, base_url, log)
-
-
-def isolated_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SEGUE_", "XDG_"))}
-    dirs = {
-        "HOME": home,
-        "XDG_CONFIG_HOME": home / "config",
-        "XDG_DATA_HOME": home / "data",
-        "XDG_STATE_HOME": home / "state",
-        "XDG_CACHE_HOME": home / "cache",
-    }
-    for path in dirs.values():
-        path.mkdir(parents=True, exist_ok=True)
-    env.update({k: str(v) for k, v in dirs.items()})
-    env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
-    env.update(extra)
-    return env
 
 
 @pytest.fixture

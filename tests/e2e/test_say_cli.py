@@ -8,7 +8,6 @@ secrets in an isolated file keyring.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,31 +17,10 @@ from keyrings.alt.file import PlaintextKeyring
 
 from assistant.sim import SIM_CLIENT_ID, SimulatedSpotify
 from tests.fakes.openai_server import FakeOpenAI
+from tests.support.env import isolated_env
 
 SEGUE = [sys.executable, "-m", "assistant"]
 NOT_SIGNED_IN = "Segue is not signed in to Spotify; run `segue login` or choose Sign in."
-
-
-def isolated_env(home: Path, **extra: str) -> dict[str, str]:
-    """An environment with its own config, data and keyring, and no OpenAI key."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SEGUE_", "XDG_", "OPENAI_", "PYTHON_KEYRING"))
-    }
-    dirs = {
-        "HOME": home,
-        "XDG_CONFIG_HOME": home / "config",
-        "XDG_DATA_HOME": home / "data",
-        "XDG_STATE_HOME": home / "state",
-        "XDG_CACHE_HOME": home / "cache",
-    }
-    for path in dirs.values():
-        path.mkdir(parents=True, exist_ok=True)
-    env.update({k: str(v) for k, v in dirs.items()})
-    env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
-    env.update(extra)
-    return env
 
 
 def say(
