@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from assistant.desktop.jsonlines import decode, encode, send
 from assistant.resources import module_command
 
 if TYPE_CHECKING:
@@ -55,25 +56,6 @@ _MARGIN = 12
 _TRAY_HEIGHT = 36  # the X11 panel/tray strip the window opens below
 _CLOSE_TIMEOUT = 1.0
 _BUSY_TEXT = "…"
-
-
-def encode(message: Mapping[str, Any]) -> str:
-    """Return ``message`` as one protocol line (ASCII JSON and a newline)."""
-    return json.dumps(message, ensure_ascii=True, separators=(",", ":")) + "\n"
-
-
-def decode(line: str) -> dict[str, Any] | None:
-    """Return the message on one protocol line, or None for a line that is not a JSON object."""
-    line = line.strip()
-    if not line:
-        return None
-    try:
-        message = json.loads(line)
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        return None
-    return message
 
 
 # -- the popup process ------------------------------------------------------------------------
@@ -142,12 +124,8 @@ class _PopupWindow:
     # -- messages -----------------------------------------------------------------------------
 
     def send(self, message: Mapping[str, Any]) -> None:
-        try:
-            self.out.write(encode(message))
-            self.out.flush()
-        except (OSError, ValueError):
-            # The parent is gone; the closed stdin ends this process next.
-            pass
+        # When the parent is gone the write fails; the closed stdin ends this process next.
+        send(self.out, message)
 
     def poll(self) -> None:
         """Handle the messages read from stdin since the last poll, then poll again."""

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import logging
 import queue
 import subprocess
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from assistant.config import Paths, Settings, load_settings
+from assistant.desktop.jsonlines import decode, encode, send
 from assistant.errors import ConfigError, SegueError
 from assistant.resources import module_command
 from assistant.secrets import SecretStore
@@ -63,11 +63,6 @@ _WRAP = 460
 _ERROR_FG = "#b00020"
 _OK_FG = "#1b7f2a"
 _NOTE_FG = "#555555"
-
-
-def encode(message: Mapping[str, Any]) -> str:
-    """Return ``message`` as one JSON line."""
-    return json.dumps(message, ensure_ascii=True, separators=(",", ":")) + "\n"
 
 
 def open_setup_window(
@@ -220,12 +215,8 @@ class _SetupWindow:
     # -- output -------------------------------------------------------------------------------
 
     def send(self, message: Mapping[str, Any]) -> None:
-        try:
-            self.out.write(encode(message))
-            self.out.flush()
-        except (OSError, ValueError):
-            # Nobody reads any more (the tray is gone); the window works on.
-            pass
+        # When nobody reads any more (the tray is gone) the write fails; the window works on.
+        send(self.out, message)
 
     def poll(self) -> None:
         """Run what the worker and stdin threads handed over, then poll again."""
@@ -464,11 +455,8 @@ def _read_control(stream: IO[str], window: _SetupWindow) -> None:
     """Hand each control message read from ``stream`` to the Tk loop; quit once it closes."""
     try:
         for line in stream:
-            try:
-                message = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(message, dict):
+            message = decode(line)
+            if message is not None:
                 window.inbox.put(functools.partial(window.handle, message))
     except (OSError, ValueError):
         pass
