@@ -25,23 +25,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from assistant.sim.apierror import ApiError
 from assistant.sim.wire import Reply, html_reply, json_reply, redirect_reply
+from assistant.spotify.auth import SCOPES
 
 SIM_CLIENT_ID = "5e9e0d0c1a55e5a1c0ffee5e9e5e9e01"
-ALL_SCOPES = " ".join(
-    (
-        "user-read-playback-state",
-        "user-modify-playback-state",
-        "user-read-currently-playing",
-        "user-read-recently-played",
-        "playlist-read-private",
-        "playlist-read-collaborative",
-        "playlist-modify-private",
-        "playlist-modify-public",
-        "user-library-read",
-        "user-library-modify",
-        "user-read-private",
-    )
-)
+# What Segue asks for at sign-in: sim.sign_in() grants the same by default.
+ALL_SCOPES = " ".join(SCOPES)
 KNOWN_SCOPES = frozenset(
     (
         *ALL_SCOPES.split(),
