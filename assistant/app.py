@@ -63,6 +63,7 @@ def build_spotify(settings: Settings, auth: SpotifyAuth) -> SpotifyClient:
         auth=auth,
         timeout=settings.http_timeout_seconds,
         rate_limit_max_wait=settings.rate_limit_max_wait_seconds,
+        reuse_connections=settings.connection_reuse,
     )
 
 
@@ -107,11 +108,18 @@ def build_openai(settings: Settings, api_key: str) -> openai.OpenAI:
     """
     import openai
 
+    http_client = None
+    if not settings.connection_reuse:
+        import httpx2
+
+        # No idle connection is kept: every request opens a new one (the benchmarks' baseline).
+        http_client = openai.DefaultHttpxClient(limits=httpx2.Limits(max_keepalive_connections=0))
     return openai.OpenAI(
         api_key=api_key,
         base_url=settings.openai_base_url,
         timeout=settings.openai_timeout_seconds,
         max_retries=1,
+        http_client=http_client,
     )
 
 
@@ -148,8 +156,15 @@ def build_agent(
     from assistant.agent.tools import ToolRegistry
 
     knowledge = KnowledgeCache(data_dir / KNOWLEDGE_FILE) if data_dir is not None else None
+    from assistant.agent.intents import parse
+
     tools = SpotifyTools(
-        client, player, ask_model=model.ask if model is not None else None, knowledge=knowledge
+        client,
+        player,
+        ask_model=model.ask if model is not None else None,
+        knowledge=knowledge,
+        search_concurrency=settings.search_concurrency,
+        devices_before_play=settings.devices_before_play,
     )
     registry = ToolRegistry(tools)
     loop = None
@@ -160,8 +175,19 @@ def build_agent(
             facts=SpotifyFacts(client),
             max_steps=settings.llm_max_steps,
             conversation=Conversation(max_age=settings.conversation_minutes * 60),
+            compose_replies=settings.compose_replies,
         )
-    return Agent(registry, llm=loop, spotify_calls=lambda: client.calls)
+    return Agent(
+        registry,
+        fast_path=parse if settings.fast_path else _no_fast_path,
+        llm=loop,
+        spotify_calls=lambda: client.calls,
+    )
+
+
+def _no_fast_path(text: str) -> None:
+    """``fast_path = false``: every command goes to the model."""
+    return None
 
 
 @dataclass

@@ -101,6 +101,28 @@ class Settings(BaseModel):
         description="How long earlier commands are remembered (for “add that to ...”, "
         "“the other one”).",
     )
+    # --- speed (false/1 reproduce the original prototypes' design, for the benchmarks) ---------
+    fast_path: bool = Field(
+        True,
+        description="Run common commands (pause, volume, play X by Y ...) without the model; "
+        "false sends every command to the model.",
+    )
+    compose_replies: bool = Field(
+        True,
+        description="Compose the reply to an action from the tool results; false sends the "
+        "results back to the model for a second call that phrases the reply.",
+    )
+    devices_before_play: bool = Field(
+        False, description="Fetch the device list before every play command (the old design)."
+    )
+    search_concurrency: int = Field(
+        4, ge=1, le=16, description="Searches run at once when resolving a list of songs."
+    )
+    connection_reuse: bool = Field(
+        True,
+        description="Keep HTTP connections to Spotify and OpenAI open between requests; false "
+        "opens a new connection for every request.",
+    )
     # --- voice -------------------------------------------------------------------------------
     stt: Literal["auto", "openai", "local"] = Field(
         "auto",

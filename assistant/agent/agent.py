@@ -357,7 +357,10 @@ class Agent:
         else:
             # A search on the way to an action is not read out; the action's sentence is.
             actions = compose(r for r in records if r.name not in LOOKUP_TOOLS)
-            if outcome.answer is not None:
+            if outcome.answer and not llm.compose_replies:
+                # The model phrased the reply itself from the tool results.
+                reply = sentence(outcome.answer)
+            elif outcome.answer is not None:
                 reply = f"{actions} {sentence(outcome.answer)}".strip()
             else:
                 reply = actions or compose(records)

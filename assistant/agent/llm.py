@@ -472,6 +472,10 @@ class ToolLoop:
         facts: Returns the prompt's facts (devices, playlist names); None for none.
         max_steps: Most model calls per command.
         conversation: The memory; a fresh one (6 turns, 5 minutes) by default.
+        compose_replies: End an action command once its tools ran (Segue composes the reply
+            from their results); False sends every batch of results back to the model, which
+            phrases the reply in a further call (the original prototypes' design, kept for the
+            benchmarks' baseline).
     """
 
     def __init__(
@@ -482,8 +486,10 @@ class ToolLoop:
         facts: Callable[[], str] | None = None,
         max_steps: int = 6,
         conversation: Conversation | None = None,
+        compose_replies: bool = True,
     ) -> None:
         self.model = model
+        self.compose_replies = compose_replies
         self.registry = registry
         self._facts = facts
         self.max_steps = max_steps
@@ -577,7 +583,9 @@ class ToolLoop:
             ]
             if any(e.stop or e.halt for e in batch):
                 return outcome
-            if not (any(e.retry for e in batch) or all(e.lookup for e in batch)):
+            if self.compose_replies and not (
+                any(e.retry for e in batch) or all(e.lookup for e in batch)
+            ):
                 return outcome
 
     def remember(self, turn: Sequence[Message], reply: str) -> None:

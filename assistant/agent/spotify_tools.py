@@ -191,6 +191,8 @@ class SpotifyTools:
             need the model's knowledge; None when no model is configured.
         knowledge: Where answers about music are cached; None keeps nothing.
         search_concurrency: How many searches run at once when resolving a list of songs.
+        devices_before_play: Fetch the device list before every play command and play on the
+            active device (the original prototypes' design, kept for the benchmarks' baseline).
     """
 
     def __init__(
@@ -201,12 +203,14 @@ class SpotifyTools:
         ask_model: Callable[[str, str], str] | None = None,
         knowledge: KnowledgeCache | None = None,
         search_concurrency: int = 4,
+        devices_before_play: bool = False,
     ) -> None:
         self._client = client
         self._player = player
         self._ask_model = ask_model
         self._knowledge = knowledge
         self._search_concurrency = max(1, search_concurrency)
+        self._devices_before_play = devices_before_play
         self._numbered: list[_Item] = []
         self._volume_before_mute: int | None = None
 
@@ -235,6 +239,9 @@ class SpotifyTools:
         """
         target = self._device(device) if device else None
         device_id = target.id if target is not None else None
+        if device_id is None and self._devices_before_play:
+            active = [d for d in self._client.devices() if d.is_active and d.id]
+            device_id = active[0].id if active else None
         item: _Item | None
         if result_number is not None:
             item = self._numbered_item(result_number)

@@ -72,6 +72,8 @@ SERVER_ERROR_BACKOFF = (0.2, 0.6)
 NETWORK_RETRIES = 1
 # Retry-After to assume when a 429 carries none.
 DEFAULT_RETRY_AFTER = 1.0
+# Most 429s one call waits out (their Retry-Afters also add up to at most rate_limit_max_wait).
+RATE_LIMIT_RETRIES = 3
 
 # Fuzzy playlist lookup (rapidfuzz WRatio over folded names, 0-100).
 MATCH_THRESHOLD = 75.0
@@ -243,6 +245,9 @@ class SpotifyClient:
         playlist_ttl: Seconds :meth:`my_playlists` answers from its cache.
         sleep: Waits between retries (injectable for tests).
         clock: Monotonic clock for the playlist cache.
+        reuse_connections: Keep connections open between requests; False gives spotipy no
+            session, so every request opens (and closes) a connection of its own (the
+            benchmarks' baseline).
 
     Attributes:
         calls: HTTP requests sent so far, resends included.
@@ -258,6 +263,7 @@ class SpotifyClient:
         playlist_ttl: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        reuse_connections: bool = True,
     ) -> None:
         self._auth = auth
         self._tokens = _TokenRecorder(auth)
@@ -269,6 +275,9 @@ class SpotifyClient:
         self.calls = 0
         self._playlists: tuple[float, list[Playlist]] | None = None
         self._user: User | None = None
+        # Until when (time.monotonic) a 429's Retry-After holds back the requests of threads
+        # other than the one that got it (which waits it out itself), and that thread's id.
+        self._rate_limit_hold = (0.0, 0)
 
         # spotipy mounts urllib3 Retry objects only on a session it builds itself, and an empty
         # status_forcelist falls back to its defaults, which include 429 (urllib3 then sleeps the
@@ -281,7 +290,9 @@ class SpotifyClient:
         self._session.hooks["response"].append(self._log_response)
         self._sp = spotipy.Spotify(
             auth_manager=self._tokens,
-            requests_session=self._session,
+            # False: spotipy sends each request through requests.api, a new session each time
+            # (whose adapter does not retry either).
+            requests_session=self._session if reuse_connections else False,
             requests_timeout=timeout,
         )
         self._sp.prefix = api_url.rstrip("/") + "/"
@@ -812,17 +823,26 @@ class SpotifyClient:
     def _request(self, endpoint: _Endpoint, send: Callable[[], Any]) -> Any:
         """Send one call, retrying within bounds, and turn failures into Segue errors.
 
-        Retries: one token refresh on 401; one wait on a 429 whose Retry-After is at most
-        ``rate_limit_max_wait``; two resends of an idempotent call on 5xx; one resend of a GET
-        after a timeout or dropped connection. A POST is never resent.
+        Retries: one token refresh on 401; up to RATE_LIMIT_RETRIES waits on 429s while their
+        Retry-Afters add up to at most ``rate_limit_max_wait``; two resends of an idempotent call
+        on 5xx; one resend of a GET after a timeout or dropped connection. A POST is never resent
+        after a 5xx.
+
+        While one thread waits out a 429, the other threads' requests wait too (Spotify counts
+        the app's requests, not one thread's), so concurrent searches respect Retry-After.
         """
         refreshed = False
-        waited_for_rate_limit = False
+        rate_limit_waited = 0.0
+        rate_limit_waits = 0
         server_retries = 0
         network_retries = 0
         while True:
             with self._lock:
                 self.calls += 1
+                until, owner = self._rate_limit_hold
+            hold = until - time.monotonic()
+            if hold > 0 and owner != threading.get_ident():
+                self._sleep(hold)
             started = time.monotonic()
             try:
                 return send()
@@ -835,11 +855,19 @@ class SpotifyClient:
                     if token is not None:
                         self._auth.invalidate(token)
                     continue
-                if status == 429 and err.reason != "QUOTA_EXCEEDED" and not waited_for_rate_limit:
+                if status == 429 and err.reason != "QUOTA_EXCEEDED":
                     retry_after = _retry_after(err)
-                    if retry_after <= self._rate_limit_max_wait:
-                        waited_for_rate_limit = True
+                    if (
+                        rate_limit_waits < RATE_LIMIT_RETRIES
+                        and rate_limit_waited + retry_after <= self._rate_limit_max_wait
+                    ):
+                        rate_limit_waits += 1
+                        rate_limit_waited += retry_after
                         logger.info("Spotify asked to wait %.1f s; waiting", retry_after)
+                        with self._lock:
+                            until = time.monotonic() + retry_after
+                            if until > self._rate_limit_hold[0]:
+                                self._rate_limit_hold = (until, threading.get_ident())
                         self._sleep(retry_after)
                         continue
                 if (

@@ -1,0 +1,1 @@
+"""Segue's benchmark harness: ``python -m benchmarks`` (see ``benchmarks/run.py``)."""
