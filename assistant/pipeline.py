@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.agent.agent import Agent, AgentResult
+from assistant.agent.agent import Agent, AgentResult, is_try_again
 from assistant.agent.reply import CallRecord
 from assistant.errors import SegueError
 
@@ -34,8 +34,6 @@ NO_SPEECH_TO_TEXT = (
 NOTHING_SAID = "I didn't catch a command."
 NOTHING_HEARD = "I didn't hear anything."
 RESEND_HINT = "Say “try again” to send the same recording once more."
-# What a person says to resend the last recording after speech recognition failed.
-_TRY_AGAIN = frozenset(("try again", "again", "retry", "try that again", "resend", "send it again"))
 
 
 @dataclass(frozen=True)
@@ -189,7 +187,7 @@ class Pipeline:
         Returns:
             The reply.
         """
-        if utterance.audio is None and self._unsent is not None and _is_try_again(utterance.text):
+        if utterance.audio is None and self._unsent is not None and is_try_again(utterance.text):
             logger.info("Sending the kept recording again")
             return self.handle(Utterance(text=None, audio=self._unsent, source=utterance.source))
         stt = _Heard()
@@ -270,13 +268,6 @@ class _Heard:
     text: str | None = None
     timings: Timings = field(default_factory=Timings)
     reply: Reply | None = None
-
-
-def _is_try_again(text: str | None) -> bool:
-    if text is None:
-        return False
-    words = " ".join(text.casefold().replace(",", " ").replace(".", " ").replace("!", " ").split())
-    return words.removeprefix("please ").removesuffix(" please") in _TRY_AGAIN
 
 
 def _reply(result: AgentResult, heard: _Heard, agent_ms: float) -> Reply:

@@ -514,6 +514,11 @@ def _data(ok: bool, text: str) -> str:
     return json.dumps({"ok": ok, "result": text}, ensure_ascii=False)
 
 
+def is_try_again(text: str | None) -> bool:
+    """Whether ``text`` asks to repeat the last attempt ("try again", "once more please")."""
+    return text is not None and _normalise(text) in _TRY_AGAIN
+
+
 def _normalise(text: str) -> str:
     """Lower case, straight apostrophes, no surrounding punctuation or polite filler."""
     line = text.casefold().replace("\u2019", "'").replace("\u2018", "'")
