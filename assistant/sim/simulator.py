@@ -9,6 +9,8 @@ The demo mode, the tests and the benchmarks all run against it::
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -148,7 +150,9 @@ class SimulatedSpotify:
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.01},  # how soon stop() is noticed
+            # Idle, the loop wakes only this often (a tray running the demo stays quiet);
+            # stop() wakes it at once with a connection.
+            kwargs={"poll_interval": 0.5},
             name=f"SimulatedSpotify:{self._port}",
             daemon=True,
         )
@@ -160,7 +164,13 @@ class SimulatedSpotify:
         server, thread = self._server, self._thread
         if server is None:
             return
-        server.shutdown()
+        stopper = threading.Thread(target=server.shutdown, name="sim-stop", daemon=True)
+        stopper.start()
+        while stopper.is_alive():
+            # Wake the serving loop so it sees the stop now, not at its next poll.
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", self._port), timeout=1).close()
+            stopper.join(0.02)
         server.close_connections()
         server.server_close()
         if thread is not None:
