@@ -21,10 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
-
-import openai
-from openai.types.chat import ChatCompletion, ChatCompletionMessage
+from typing import TYPE_CHECKING, Any
 
 from assistant.agent.tools import ToolCall, ToolRegistry, ToolResult
 from assistant.errors import (
@@ -37,6 +34,12 @@ from assistant.errors import (
     SpotifyError,
 )
 from assistant.spotify.client import SpotifyClient
+
+if TYPE_CHECKING:
+    # The SDK is imported when a model is first asked (it takes a while to import; without
+    # an OpenAI key it is never needed).
+    import openai
+    from openai.types.chat import ChatCompletionMessage
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +159,8 @@ class ChatModel:
                     failure.wait,
                 )
                 self._sleep(failure.wait)
+        from openai.types.chat import ChatCompletion
+
         if not isinstance(completion, ChatCompletion):
             # A server that is not OpenAI-compatible (an HTML page at a wrong base_url).
             logger.warning("Model answer was not a chat completion: %s", type(completion).__name__)
@@ -174,6 +179,8 @@ class ChatModel:
     def _send(self, params: dict[str, Any]) -> Any:
         started = self._clock()
         sent = 0
+        import openai
+
         try:
             raw = self._client.chat.completions.with_raw_response.create(**params)
             sent = _request_size(raw.http_request)
@@ -193,6 +200,8 @@ class ChatModel:
 
     def _mapped(self, err: openai.APIError) -> tuple[ModelError, float | None]:
         """One sentence per failure; retryable ones carry how long to wait first."""
+        import openai
+
         mapped: ModelError
         wait: float | None = None
         if isinstance(err, openai.APITimeoutError):
