@@ -241,10 +241,21 @@ def start_bench(latency_ms: float, stt_ms: float, chat_ms: float) -> Bench:
     return bench
 
 
-def _script(fake: FakeOpenAI, cls: CommandClass, *, baseline: bool, spoken: bool) -> None:
+def _script(
+    fake: FakeOpenAI,
+    cls: CommandClass,
+    *,
+    baseline: bool,
+    spoken: bool,
+    fast_path: bool | None = None,
+    compose_replies: bool | None = None,
+) -> None:
+    """Script the fake for one command; the two model-facing settings default to the variant's."""
+    fast_path = not baseline if fast_path is None else fast_path
+    compose_replies = not baseline if compose_replies is None else compose_replies
     if spoken:
         fake.transcription(cls.text)
-    if cls.fast_path and not baseline:
+    if cls.fast_path and fast_path:
         return
     for kind, value in cls.steps:
         if kind == "tools":
@@ -252,7 +263,7 @@ def _script(fake: FakeOpenAI, cls: CommandClass, *, baseline: bool, spoken: bool
             fake.chat(tool_calls=calls)
         else:
             fake.chat(str(value))
-    if baseline:
+    if not compose_replies:
         fake.chat(cls.final)
 
 
@@ -351,6 +362,61 @@ def run_classes(
         ours, base = results[-1]["ours"], results[-1]["baseline"]
         results[-1]["ratio"] = round(ours["total_ms"] / base["total_ms"], 3)
     return results
+
+
+# Each technique alone: ours with just that one setting as the baseline has it.
+TECHNIQUES: dict[str, dict[str, Any]] = {
+    "fast path": {"fast_path": False},
+    "reply composed from tool results": {"compose_replies": False},
+    "no device list before play": {"devices_before_play": True},
+    "concurrent searches": {"search_concurrency": 1},
+    "connection reuse": {"connection_reuse": False},
+    "warm-up when recording starts": {},
+}
+
+
+def run_techniques(
+    bench: Bench,
+    recordings: Callable[[str], Recording],
+    reps: int,
+    log: Callable[[str], None],
+) -> list[dict[str, Any]]:
+    """Each technique's own effect: every class with only that technique turned off.
+
+    Returns one row per technique with, per class, the median total without it; the report
+    compares it with ours (all techniques on).
+    """
+    rows = []
+    classes = command_classes(bench.tracks)
+    for name, overrides in TECHNIQUES.items():
+        variant = build_variant(bench.sim, bench.fake, overrides) if overrides else bench.ours
+        if overrides:
+            bench.closers.append(variant.close)
+        per_class: dict[str, float] = {}
+        for cls in classes:
+            audio = recordings(cls.text)
+            totals = []
+            for _ in range(reps):
+                ensure_playing(bench, variant)
+                _script(
+                    bench.fake,
+                    cls,
+                    baseline=False,
+                    spoken=True,
+                    fast_path=overrides.get("fast_path", True),
+                    compose_replies=overrides.get("compose_replies", True),
+                )
+                run = measure(
+                    bench,
+                    variant,
+                    Utterance(text=None, audio=audio, source="benchmark"),
+                    warm=bool(overrides),
+                )
+                totals.append(run.total_ms)
+            per_class[cls.key] = round(statistics.median(totals), 1)
+        log(f"  without {name}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in per_class.items()))
+        rows.append({"technique": name, "without": overrides, "total_ms": per_class})
+    return rows
 
 
 def summarise(runs: Sequence[Run]) -> dict[str, Any]:

@@ -54,6 +54,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{v['spotify_calls']} | {v['bytes_up']:,} | "
                 f"{', '.join(f'{b:,}' for b in v['model_request_bytes']) or '-'} | {ratio} |"
             )
+    lines += _techniques(results)
     lines += [
         "",
         f"## A {results['playlists'][0]['songs']}-song playlist from a list of names",
@@ -140,6 +141,33 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     lines += [_target_row(*t) for t in targets(results)]
     return "\n".join(lines) + "\n"
+
+
+def _techniques(results: dict[str, Any]) -> list[str]:
+    """Each technique's own effect: how much slower each class is with only it turned off."""
+    rows = results.get("techniques")
+    if not rows:
+        return []
+    classes = results["classes"]
+    ours = {row["key"]: row["ours"]["total_ms"] for row in classes}
+    lines = [
+        "",
+        "## Each technique on its own",
+        "",
+        "Milliseconds each class takes longer when only that technique is turned off (ours with "
+        "one setting as the baseline has it, or without the warm-up when recording starts); "
+        "median, same runs as above. 0 means the technique does not touch that class.",
+        "",
+        "| technique turned off | " + " | ".join(row["title"] for row in classes) + " |",
+        "|---|" + "--:|" * len(classes),
+    ]
+    for row in rows:
+        cells = []
+        for cls in classes:
+            delta = row["total_ms"][cls["key"]] - ours[cls["key"]]
+            cells.append(f"{delta:+.0f}" if abs(delta) >= 15 else "0")
+        lines.append(f"| {row['technique']} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None, str]]:

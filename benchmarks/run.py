@@ -25,7 +25,14 @@ if str(REPO) not in sys.path:  # run as a script: the harness imports the tests'
     sys.path.insert(0, str(REPO))
 
 from benchmarks import report  # noqa: E402
-from benchmarks.commands import BASELINE, run_classes, run_overhead, run_playlists, start_bench  # noqa: E402
+from benchmarks.commands import (  # noqa: E402
+    BASELINE,
+    run_classes,
+    run_overhead,
+    run_playlists,
+    run_techniques,
+    start_bench,
+)
 from benchmarks.footprint import import_time, local_speech, tray_footprint  # noqa: E402
 
 SPEECH_COMMANDS = (
@@ -102,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             log(f"1-2. Command classes, {args.reps} run(s) each, ours and baseline:")
             results["classes"] = run_classes(bench, spoken, args.reps, log)
+            log("1b. Each technique on its own (ours with just that one turned off):")
+            results["techniques"] = run_techniques(bench, spoken, args.reps, log)
             log(f"3. A {args.playlist_size}-song playlist from a list of names:")
             results["playlists"] = run_playlists(bench, args.playlist_size, log)
             log(f"4. Overhead over {args.overhead_commands} fast-path commands:")

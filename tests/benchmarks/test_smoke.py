@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.commands import TECHNIQUES
+
 REPO = Path(__file__).resolve().parents[2]
 CLASSES = {"pause", "play_by", "described", "mood_playlist", "about_music"}
 
@@ -51,6 +53,10 @@ def test_quick_run_writes_every_class_with_ours_and_baseline(tmp_path: Path) -> 
             2 if row["key"] in ("pause", "play_by") else 1
         )
     assert data["classes"][0]["ours"]["model_calls"] == 0  # "pause" never reaches the model
+    # Each technique measured on its own, for every class.
+    assert [row["technique"] for row in data["techniques"]] == list(TECHNIQUES)
+    for row in data["techniques"]:
+        assert set(row["total_ms"]) == CLASSES and all(v > 0 for v in row["total_ms"].values())
 
     clean, faulty = data["playlists"]
     for row in (clean, faulty):
