@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs Segue into the project-local .venv and starts it. With no Spotify app configured it runs
-# against the built-in simulated Spotify. Arguments are passed on: `installer/run.sh --help`.
+# Installs Segue (with the local speech model) into the project-local .venv and starts it. With no
+# Spotify app configured it runs against the built-in simulated Spotify. Arguments are passed on:
+# `installer/run.sh --help`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 installer/apt.sh run
-installer/venv.sh
+installer/venv.sh local
 exec .venv/bin/segue "$@"
