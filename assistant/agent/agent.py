@@ -76,35 +76,6 @@ _TRY_AGAIN = frozenset(
     "try again|try it again|try that again|retry|again|one more time|do it again".split("|")
 )
 _FILLER = re.compile(r"^(?:(?:ok|okay|um|uh|so|well|hey segue|segue)\s+)+|\s+please$")
-_ORDINALS = {
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "fifth": 5,
-    "sixth": 6,
-    "seventh": 7,
-    "eighth": 8,
-    "ninth": 9,
-    "tenth": 10,
-    "1st": 1,
-    "2nd": 2,
-    "3rd": 3,
-    "4th": 4,
-    "5th": 5,
-}
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-}
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8"}
 _NUMBERED = re.compile(
     r"^(?:(?:the|option|number|no|choice|play|use|pick)\s+)*"
@@ -537,14 +508,20 @@ def _number(words: str) -> int | None:
         return int(token)
     if token == "last":
         return -1
-    return _ORDINALS.get(token) or _NUMBER_WORDS.get(token)
+    return intents.ORDINALS.get(token) or intents.number_value(token)
+
+
+def _word_digits(word: str) -> str:
+    """A number word as digits ("two" -> "2"), so "Deep Work two" meets "Deep Work 2"."""
+    value = intents.number_value(word) if word.isalpha() else None
+    return str(value) if value is not None else word
 
 
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     words = re.sub(r"[^\w]+", " ", bare).split()
-    words = [_ROMAN.get(w, str(_NUMBER_WORDS[w]) if w in _NUMBER_WORDS else w) for w in words]
+    words = [_ROMAN.get(w) or _word_digits(w) for w in words]
     return " ".join(w for w in words if w not in ("the", "my", "a"))
 
 

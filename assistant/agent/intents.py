@@ -114,7 +114,7 @@ _WORDS = (
 NUM = rf"(?:\d{{1,3}}|{_WORDS})"
 
 
-def _number(text: str) -> int | None:
+def number_value(text: str) -> int | None:
     """The value of a number matched by ``NUM`` ("30", "thirty", "forty-five", "a hundred")."""
     words = text.lower().replace("-", " ").split()
     if not words:
@@ -134,7 +134,7 @@ def _number(text: str) -> int | None:
     return total
 
 
-_ORDINALS = {
+ORDINALS = {
     "first": 1,
     "second": 2,
     "third": 3,
@@ -146,12 +146,12 @@ _ORDINALS = {
     "ninth": 9,
     "tenth": 10,
 }
-_ORD = rf"(?:{'|'.join(_ORDINALS)}|\d{{1,2}}(?:st|nd|rd|th))"
+_ORD = rf"(?:{'|'.join(ORDINALS)}|\d{{1,2}}(?:st|nd|rd|th))"
 
 
 def _ordinal(text: str) -> int:
     word = text.lower()
-    return _ORDINALS[word] if word in _ORDINALS else int(word[:-2])
+    return ORDINALS[word] if word in ORDINALS else int(word[:-2])
 
 
 # --------------------------------------------------------------------------------------------
@@ -783,7 +783,7 @@ _RESULT_ALONE = re.compile(
 def _result_number(match: re.Match[str]) -> int | None:
     groups = match.groupdict()
     if groups.get("n") or groups.get("m"):
-        value = _number(groups.get("n") or groups.get("m") or "")
+        value = number_value(groups.get("n") or groups.get("m") or "")
     else:
         value = _ordinal(groups.get("ord") or groups.get("ord2") or "")
     if value is None or not 1 <= value <= MAX_RESULT_NUMBER:
@@ -956,14 +956,14 @@ _DOWN = frozenset(("down", "quieter", "softer", "lower", "decrease", "reduce", "
 
 def _volume_absolute(match: re.Match[str]) -> list[ToolCall] | None:
     groups = match.groupdict()
-    percent = _number(groups.get("n") or groups.get("a") or groups.get("b") or "")
+    percent = number_value(groups.get("n") or groups.get("a") or groups.get("b") or "")
     if percent is None or percent > 100:
         return None
     return _one("set_volume", percent=percent)
 
 
 def _volume_relative(match: re.Match[str]) -> list[ToolCall] | None:
-    amount = _number(match.group("n"))
+    amount = number_value(match.group("n"))
     if amount is None or not 1 <= amount <= 100:
         return None
     down = match.group("dir").lower() in _DOWN
@@ -985,16 +985,16 @@ def _duration(text: str, *, unit_needed: bool) -> int | None:
     if match.group("half"):
         return 30
     if match.group("m"):
-        minutes = 1 if match.group("m").lower() in ("a", "an") else _number(match.group("m"))
-        extra = _number(match.group("ms")) if match.group("ms") else 0
+        minutes = 1 if match.group("m").lower() in ("a", "an") else number_value(match.group("m"))
+        extra = number_value(match.group("ms")) if match.group("ms") else 0
         if minutes is None or extra is None:
             return None
         return minutes * 60 + extra
     if match.group("s"):
-        return _number(match.group("s"))
+        return number_value(match.group("s"))
     if unit_needed:
         return None
-    return _number(match.group("bare"))
+    return number_value(match.group("bare"))
 
 
 _POSITION = re.compile(
@@ -1012,10 +1012,10 @@ def _position(text: str) -> int | None:
     if match.group("mm"):
         return int(match.group("mm")) * 60 + int(match.group("ss"))
     if match.group("minute"):
-        minutes = _number(match.group("minute"))
+        minutes = number_value(match.group("minute"))
         return None if minutes is None else minutes * 60
     if match.group("second"):
-        return _number(match.group("second"))
+        return number_value(match.group("second"))
     dur = match.group("dur")
     # "the 2 minute mark": singular unit.
     dur = re.sub(r"\bminute$", "minutes", dur, flags=_I) if dur else dur

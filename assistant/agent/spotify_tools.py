@@ -600,10 +600,10 @@ class SpotifyTools:
             self._client.add_to_playlist(found.id, [i.uri for i in new])
         parts = []
         if new:
-            what = new[0].spoken() if len(new) == 1 else _songs(len(new))
+            what = _named(new)
             parts.append(f"Added {what} to {_q(found.name)}")
         if already:
-            what = already[0].spoken() if len(already) == 1 else _songs(len(already))
+            what = _named(already)
             verb = "was" if len(already) == 1 else "were"
             parts.append(f"{what} {verb} already in {_q(found.name)}")
         summary = _join(parts, unresolved)
@@ -634,10 +634,10 @@ class SpotifyTools:
             self._client.remove_from_playlist(found.id, [i.uri for i in there])
         parts = []
         if there:
-            what = there[0].spoken() if len(there) == 1 else _songs(len(there))
+            what = _named(there)
             parts.append(f"Removed {what} from {_q(found.name)}")
         if absent:
-            what = absent[0].spoken() if len(absent) == 1 else _songs(len(absent))
+            what = _named(absent)
             verb = "wasn't" if len(absent) == 1 else "weren't"
             parts.append(f"{what} {verb} in {_q(found.name)}")
         summary = _join(parts, unresolved)
@@ -659,7 +659,7 @@ class SpotifyTools:
         """
         items, unresolved = self._tracks_or_current(tracks)
         self._client.save_to_library([i.uri for i in items])
-        what = items[0].spoken() if len(items) == 1 else _songs(len(items))
+        what = _named(items)
         summary = _join([f"Saved {what} to your library"], unresolved)
         return ToolOutput(summary, f"Saved {[i.uri for i in items]}.", [i.uri for i in items])
 
@@ -673,7 +673,7 @@ class SpotifyTools:
         """
         items, unresolved = self._tracks_or_current(tracks)
         self._client.remove_from_library([i.uri for i in items])
-        what = items[0].spoken() if len(items) == 1 else _songs(len(items))
+        what = _named(items)
         summary = _join([f"Removed {what} from your library"], unresolved)
         return ToolOutput(summary, f"Removed {[i.uri for i in items]}.", [i.uri for i in items])
 
@@ -1310,6 +1310,11 @@ def _unquote(text: str) -> str:
 
 def _songs(count: int) -> str:
     return f"{count} song" if count == 1 else f"{count} songs"
+
+
+def _named(items: Sequence[_Item]) -> str:
+    """How a summary names songs: the one song by name, several by their number."""
+    return items[0].spoken() if len(items) == 1 else _songs(len(items))
 
 
 def _clock(ms: int) -> str:
