@@ -19,6 +19,7 @@ above that layer deals only with these::
     │   ├── SpotifyUnavailable      5xx, timeouts, connection failures
     │   ├── NotFound                nothing matched (the model can try another query)
     │   ├── AmbiguousMatch          several things match equally well; .candidates
+    │   ├── NearMiss                only something close matched: "Did you mean ...?"
     │   └── SpotifyRequestRejected  Spotify refused the request as malformed (400)
     ├── ModelError                  the language model (OpenAI or a compatible server) failed
     │   ├── ModelUnavailable        timeouts, connection failures, 5xx, empty answers
@@ -29,8 +30,9 @@ above that layer deals only with these::
         ├── MicrophoneUnavailable   no input device, or it is busy or vanished
         └── SpeechNotUnderstood     nothing was heard, or nothing could be made of it
 
-``NotFound``, ``AmbiguousMatch`` and ``SpotifyRequestRejected`` are "the caller can correct this"
-errors: the agent hands them back to the model as tool output. The others reach the user.
+``NotFound``, ``AmbiguousMatch``, ``NearMiss`` and ``SpotifyRequestRejected`` are "the caller can
+correct this" errors: the agent hands them back to the model as tool output (or, for the last two
+kinds, asks the person). The others reach the user.
 ``ModelError`` subclasses end the command: what was done before them is said first.
 """
 
@@ -188,6 +190,28 @@ class AmbiguousMatch(SpotifyError):
         self.argument = argument
         names = ", ".join(f"“{c}”" for c in self.candidates)
         super().__init__(f"More than one {what} matches: {names}. Which one?")
+
+
+class NearMiss(SpotifyError):
+    """Only something close to the words matched: Segue asks before acting on it.
+
+    Attributes:
+        spoken: The close match as the person hears it ("“Hello” by Adele").
+        argument: The tool argument that named it.
+        value: What to put in that argument to act on the close match (its Spotify URI).
+        clear: Other arguments to drop then (an ``artist`` filter the URI already answers).
+    """
+
+    model_can_fix = True
+
+    def __init__(
+        self, spoken: str, *, argument: str, value: str, clear: Sequence[str] = ()
+    ) -> None:
+        self.spoken = spoken
+        self.argument = argument
+        self.value = value
+        self.clear = tuple(clear)
+        super().__init__(f"Did you mean {spoken}?")
 
 
 class SpotifyRequestRejected(SpotifyError):

@@ -2,10 +2,11 @@
 
 Order of business for each command:
 
-1. An answer to Segue's own pending question: "yes"/"no" to a confirmation, or a number, an
-   ordinal or a name for "Which playlist? 1. Deep Work 2. Deep Work II". Pending questions are
-   asked for the next turn only and expire after five minutes; anything else drops them (so
-   silence never confirms).
+1. An answer to Segue's own pending question: "yes"/"no" to a confirmation or to "Did you mean
+   ...?", or a number, an ordinal or a name for "Which playlist? 1. Deep Work 2. Deep Work II".
+   Only an answer that picks one of the options counts; anything else ("play something
+   relaxing") drops the question and runs as a new command. Pending questions are asked for
+   the next turn only and expire after five minutes (so silence never confirms).
 2. "try again": the last call that failed for lack of a device runs again.
 3. The fast path (``intents.parse``): its calls run through the registry with no model call. A
    call failing in a way the model can correct (nothing found) hands the text to the model,
@@ -14,8 +15,10 @@ Order of business for each command:
 
 Policies that hold on every path: destructive tools never run without the person's "yes" in a
 following turn (the model has no way to confirm: its call becomes Segue's question); a tool that
-cannot choose between several names asks the person, not the model; an error only the person can
-fix ends the command with its sentence, after saying what was already done.
+cannot choose between several names asks the person, not the model; a name that only nearly
+matches anything becomes "Did you mean ...?" (``NearMiss``), never an action on a guess; an
+error only the person can fix ends the command with its sentence, after saying what was already
+done.
 """
 
 from __future__ import annotations
@@ -25,12 +28,10 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from pydantic import ValidationError
-from rapidfuzz import fuzz, process
 
 from assistant.agent import intents
 from assistant.agent.llm import Executed, ModelUsage, ToolLoop, tool_message
@@ -48,16 +49,13 @@ from assistant.agent.reply import (
     step_limit,
 )
 from assistant.agent.tools import Tool, ToolCall, ToolOutput, ToolRegistry, ToolResult
-from assistant.errors import AmbiguousMatch, NoDevice, NotFound
+from assistant.errors import AmbiguousMatch, NearMiss, NoDevice, NotFound
+from assistant.text import match
+from assistant.text.numbers import number_value, ordinal_value
 
 logger = logging.getLogger(__name__)
 
 QUESTION_TTL = 300.0  # seconds a pending question (or "try again") stays answerable
-# Tools that only look something up on the way to an action: their results go back to the model.
-LOOKUP_TOOLS = frozenset({"search", "list_playlists"})
-CHOICE_THRESHOLD = 80.0  # rapidfuzz WRatio an answer needs to pick an option by name
-CHOICE_MARGIN = 5.0  # ... and by this much over the next option
-FREE_ANSWER_WORDS = 4  # an answer this short that names no option is passed to the tool as is
 
 NOTHING_TO_RETRY = "There's nothing to try again."
 
@@ -76,7 +74,6 @@ _TRY_AGAIN = frozenset(
     "try again|try it again|try that again|retry|again|one more time|do it again".split("|")
 )
 _FILLER = re.compile(r"^(?:(?:ok|okay|um|uh|so|well|hey segue|segue)\s+)+|\s+please$")
-_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8"}
 _NUMBERED = re.compile(
     r"^(?:(?:the|option|number|no|choice|play|use|pick)\s+)*"
     r"(?P<n>\d+|[a-z]+)(?:\.|st|nd|rd|th)?(?:\s+(?:one|please))?$"
@@ -139,6 +136,7 @@ class _Command:
     records: list[CallRecord] = field(default_factory=list)
     confirm: list[tuple[ToolCall, str | None]] = field(default_factory=list)
     clarify: _Clarification | None = None
+    near_miss: tuple[ToolCall, str] | None = None
     failure: str | None = None
     tool_seconds: float = 0.0
 
@@ -275,12 +273,11 @@ class Agent:
                 return f"Please answer with a number from 1 to {len(pending.options)}.", True
             choice = pending.options[number - 1]
         else:
-            choice = _choose(words, pending.options)
-        if choice is None and len(words.split()) <= FREE_ANSWER_WORDS:
-            if words not in _YES and not self._fast_path(text):
-                # "the phone": the tool's own matching knows device types and spoken numbers.
-                choice = text.strip()
+            index = match.best_choice(words, pending.options)
+            choice = None if index is None else pending.options[index]
         if choice is None:
+            # Only a pick among the options answers: "play something relaxing" after "Which
+            # playlist?" is a new command, never a playlist name.
             logger.info("A pending question was dropped: the answer named no option")
             return None
         arguments = {**pending.call.arguments, pending.argument: choice}
@@ -306,7 +303,7 @@ class Agent:
                 return self._run_llm(text, command, prelude=executed)
             if done.retry and done.result is not None:
                 command.failure = done.result.output.summary
-            if done.halt or done.retry:
+            if done.halt or done.retry or done.stop:
                 break
         reply, ok = self._finish(command)
         self._remember(text, executed, reply)
@@ -323,11 +320,12 @@ class Agent:
             reply, ok = done_then(records, outcome.error.user_message), False
         elif outcome.step_limit:
             reply, ok = step_limit(records, llm.max_steps), False
-        elif command.confirm or command.clarify or command.failure:
+        elif command.confirm or command.clarify or command.near_miss or command.failure:
             reply, ok = self._finish(command)
         else:
-            # A search on the way to an action is not read out; the action's sentence is.
-            actions = compose(r for r in records if r.name not in LOOKUP_TOOLS)
+            # What was read on the way (a search, what's playing) is not read out; the action's
+            # sentence and the model's answer are.
+            actions = compose(r for r in records if not self._read_only(r.name))
             if outcome.answer and not llm.compose_replies:
                 # The model phrased the reply itself from the tool results.
                 reply = sentence(outcome.answer)
@@ -350,6 +348,10 @@ class Agent:
             names = {n: name for n, (_, name) in enumerate(command.confirm) if name}
             self._pending = _Confirmation(calls, now)
             return f"{done} {confirmation(calls, names)}".strip(), True
+        if command.near_miss is not None:
+            call, question = command.near_miss
+            self._pending = _Confirmation((call,), now)
+            return f"{done} {question}".strip(), True
         if command.clarify is not None:
             self._pending = replace(command.clarify, asked_at=now)
             question = clarification(command.clarify.what, command.clarify.options)
@@ -370,11 +372,23 @@ class Agent:
             return self._hold_for_yes(call, command)
         result = self._invoke(call, command)
         command.records.append(CallRecord.of(result))
+        read_only = tool is not None and tool.read_only
         if result.ok:
             if self._retry is not None and self._retry[0] == call:
                 self._retry = None
-            return Executed(call, result, tool_message(result), lookup=call.name in LOOKUP_TOOLS)
+            return Executed(call, result, tool_message(result), lookup=read_only)
         error = result.error
+        if isinstance(error, NearMiss) and tool is not None:
+            if error.argument in tool.parameters.get("properties", {}):
+                arguments = {
+                    k: v
+                    for k, v in {**call.arguments, error.argument: error.value}.items()
+                    if k not in error.clear
+                }
+                if command.near_miss is None and command.clarify is None and not command.confirm:
+                    command.near_miss = (replace(call, arguments=arguments), error.user_message)
+                text = f"{error.user_message} Segue is asking the person; do not choose for them."
+                return Executed(call, result, _data(False, text), stop=True)
         if (
             isinstance(error, AmbiguousMatch)
             and error.argument
@@ -468,6 +482,10 @@ class Agent:
         if self.llm is not None:
             self.llm.remember_calls(text, executed, reply)
 
+    def _read_only(self, name: str) -> bool:
+        tool = self.registry.get(name)
+        return tool is not None and tool.read_only
+
     def _usage(self) -> ModelUsage:
         return self.llm.model.usage if self.llm is not None else ModelUsage()
 
@@ -500,43 +518,11 @@ def _normalise(text: str) -> str:
 
 def _number(words: str) -> int | None:
     """The option an answer picks by number: "2", "number two", "the second one"."""
-    match = _NUMBERED.match(words)
-    if match is None:
+    found = _NUMBERED.match(words)
+    if found is None:
         return None
-    token = match.group("n")
-    if token.isdigit():
-        return int(token)
+    token = found.group("n")
     if token == "last":
         return -1
-    return intents.ORDINALS.get(token) or intents.number_value(token)
-
-
-def _word_digits(word: str) -> str:
-    """A number word as digits ("two" -> "2"), so "Deep Work two" meets "Deep Work 2"."""
-    value = intents.number_value(word) if word.isalpha() else None
-    return str(value) if value is not None else word
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    words = re.sub(r"[^\w]+", " ", bare).split()
-    words = [_ROMAN.get(w) or _word_digits(w) for w in words]
-    return " ".join(w for w in words if w not in ("the", "my", "a"))
-
-
-def _choose(words: str, options: Sequence[str]) -> str | None:
-    """The option an answer names: exactly, or clearly best by fuzzy match."""
-    wanted = _fold(words)
-    if not wanted:
-        return None
-    folded = [_fold(o) for o in options]
-    for option, name in zip(options, folded, strict=True):
-        if name == wanted:
-            return option
-    scored = process.extract(wanted, folded, scorer=fuzz.WRatio, processor=None, limit=None)
-    if not scored or scored[0][1] < CHOICE_THRESHOLD:
-        return None
-    if len(scored) > 1 and scored[0][1] - scored[1][1] < CHOICE_MARGIN:
-        return None
-    return options[scored[0][2]]
+    value = ordinal_value(token)
+    return value if value is not None else number_value(token)

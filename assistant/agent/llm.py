@@ -434,7 +434,7 @@ class Executed:
         result: The tool's result; None when the call was not run (waiting for a "yes").
         model_text: The tool message content sent to the model (JSON).
         retry: It failed in a way the model can correct: send the results back.
-        lookup: It only looked something up on the way to an action (search).
+        lookup: It only read (a search, what's playing, a list): the loop goes on after it.
         stop: End the command after this batch (a question for the person).
         halt: End the command now, without running the rest of the batch.
     """

@@ -8,8 +8,10 @@ always quoted (JSON strings in ``detail``), never spliced in where they could re
 instruction.
 
 Finding things goes through one resolver: a Spotify link or URI is used as it is; otherwise a
-search (with an ``artist:`` filter when an artist is named) and a pick that prefers an exact
-title match and then keeps the service's order. Numbered results of ``search`` and
+search (with an ``artist:`` filter when an artist is named) and a pick of the result whose name
+is closest to the words (``assistant.text.match``): close enough, it is used; only near, the
+person is asked "Did you mean ...?" (``NearMiss``); otherwise nothing matched. A search always
+answers with something, so its top hit alone is never taken. Numbered results of ``search`` and
 ``list_playlists`` are remembered, so "play number 2" works in the next command.
 """
 
@@ -19,7 +21,6 @@ import functools
 import json
 import logging
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from assistant.agent.tools import ToolOutput, tool
 from assistant.errors import (
     AmbiguousMatch,
     ConfigError,
+    NearMiss,
     NoDevice,
     NotFound,
     SpotifyError,
@@ -49,6 +51,10 @@ from assistant.spotify.models import (
     SpotifyRef,
     Track,
 )
+from assistant.text import match
+from assistant.text.fold import fold as _fold
+from assistant.text.songs import QUOTES as _QUOTES
+from assistant.text.songs import title_artist_readings
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +75,9 @@ SEARCH_LIMIT_ANY = 3  # results per kind when searching every kind
 SPOKEN_ITEMS = 5  # how many numbered results the summary reads out
 DETAIL_ITEMS = 50  # how many items a detail lists at most
 MORE_LIKE_MAX = 25
+ARTIST_PLAYLIST_DEFAULT = 20  # songs in "make a playlist of songs by X"
+ARTIST_PLAYLIST_MAX = 50
+ARTIST_PLAYLIST_SEARCH_MAX = 100  # results read through (10 requests at most)
 UNMUTE_DEFAULT_VOLUME = 50
 NAME_MAX = 120  # characters of a Spotify name shown; longer ones are cut
 CONTENTS_CHECK_MAX = 500  # longest playlist read to skip duplicates (10 requests of 50)
@@ -76,11 +85,7 @@ CONTENTS_CHECK_MAX = 500  # longest playlist read to skip duplicates (10 request
 # Fuzzy device names (rapidfuzz WRatio over folded names, 0-100).
 DEVICE_THRESHOLD = 70.0
 DEVICE_MARGIN = 3.0
-# How close a found track's title must be to the asked title (token_set_ratio, 0-100).
-TITLE_THRESHOLD = 80.0
-# How close a found track's "title artists" must be to a free-text query.
-QUERY_THRESHOLD = 70.0
-ARTIST_THRESHOLD = 85.0
+# Names found by search are judged by one policy (assistant.text.match): act, ask or not found.
 
 # Words people use for a kind of device, by Spotify's device type (folded).
 _DEVICE_TYPE_WORDS: dict[str, frozenset[str]] = {
@@ -424,7 +429,7 @@ class SpotifyTools:
             f"Queued {len(tracks)} tracks of {item.for_model()}.",
         )
 
-    @tool
+    @tool(read_only=True)
     def get_queue(self) -> ToolOutput:
         """Show what plays now and what is queued next."""
         queue = self._client.queue()
@@ -446,7 +451,7 @@ class SpotifyTools:
             [i.as_data() for i in upcoming],
         )
 
-    @tool
+    @tool(read_only=True)
     def now_playing(self) -> ToolOutput:
         """Say what is playing, on which device."""
         state = self._client.playback()
@@ -471,7 +476,7 @@ class SpotifyTools:
 
     # --- devices -----------------------------------------------------------------------------
 
-    @tool
+    @tool(read_only=True)
     def list_devices(self) -> ToolOutput:
         """List the Spotify devices that are online."""
         devices = self._client.devices()
@@ -509,7 +514,7 @@ class SpotifyTools:
 
     # --- search and playlists ----------------------------------------------------------------
 
-    @tool
+    @tool(read_only=True)
     def search(self, query: str, kind: Kind = "track", artist: str | None = None) -> ToolOutput:
         """Search Spotify and show numbered results the person can pick by number.
 
@@ -535,7 +540,7 @@ class SpotifyTools:
         self._numbered = items
         return self._numbered_output("Found", items)
 
-    @tool
+    @tool(read_only=True)
     def list_playlists(self) -> ToolOutput:
         """List the person's playlists, numbered."""
         playlists = self._client.my_playlists()
@@ -569,18 +574,55 @@ class SpotifyTools:
 
         Args:
             name: The playlist's name.
-            tracks: Songs, each a Spotify link/URI or "Title by Artist".
+            tracks: Songs, each a Spotify link/URI or "Title by Artist"; [] for an empty one.
             description: Text shown under the name; null for none.
             public: Show it on the person's profile.
         """
         if not name.strip():
             raise SpotifyRequestRejected("A playlist needs a name.")
+        if not tracks:
+            # "Make a playlist called Focus": an empty one, to add songs to later.
+            return self._create(name, [], [], description=description, public=public)
         items, unresolved = self._resolve_tracks(tracks)
         if not items:
             raise NotFound(
                 "Couldn't find any of those songs on Spotify, so no playlist was created."
             )
         return self._create(name, items, unresolved, description=description, public=public)
+
+    @tool
+    def playlist_from_artist(
+        self, artist: str, name: str | None = None, count: int | None = None
+    ) -> ToolOutput:
+        """Create a private playlist of one artist's songs, found by search.
+
+        Args:
+            artist: The artist, as the person said it.
+            name: The playlist's name; null for "Songs by <artist>".
+            count: How many songs, 1-50; null for 20.
+        """
+        found = self._find(artist, "artist", None, argument="artist")
+        wanted = min(ARTIST_PLAYLIST_MAX, max(1, count or ARTIST_PLAYLIST_DEFAULT))
+        items: list[_Item] = []
+        seen: set[str] = set()
+        # Search pages (10 results at most each) filtered by the artist: the endpoints that
+        # listed an artist's top tracks are gone for new apps.
+        for offset in range(0, ARTIST_PLAYLIST_SEARCH_MAX, 10):
+            results = self._client.search(
+                _with_artist("", found.name), ("track",), limit=10, offset=offset
+            )
+            for track in results.tracks:
+                title = _fold(match.name_core(track.name))
+                if title in seen or not _artist_matches(track.artists, found.name):
+                    continue
+                seen.add(title)  # one version of each song, not its remasters and live takes
+                items.append(_track_item(track))
+            if len(items) >= wanted or len(results.tracks) < 10:
+                break
+        if not items:
+            raise NotFound(f"Couldn't find songs by {_q(found.name)} on Spotify.")
+        title = name.strip() if name and name.strip() else f"Songs by {found.name}"
+        return self._create(title, items[:wanted], [], description=None, public=False)
 
     @tool
     def add_to_playlist(self, playlist: str, tracks: list[str] | None = None) -> ToolOutput:
@@ -788,16 +830,15 @@ class SpotifyTools:
         else:
             kinds = (kind,)
         results = self._client.search(_with_artist(query, artist), kinds, limit=SEARCH_LIMIT)
-        item = _pick(results, query, kind, artist)
-        if item is None and artist is not None:
-            # The filter found nothing (a misspelt artist, a featured one): search the words
-            # together and keep only a result by that artist.
+        picked = _pick(results, query, kind, artist)
+        if (picked is None or picked[0] < match.ACT) and artist is not None:
+            # The filter found nothing close (a misspelt artist, a featured one): search the
+            # words together and keep only results by that artist.
             results = self._client.search(f"{query} {artist}", kinds, limit=SEARCH_LIMIT)
-            item = _pick(results, query, kind, artist, artist_required=True)
-        if item is None:
-            by = f" by {_clean(artist)}" if artist else ""
-            raise NotFound(f"Nothing on Spotify matched {_q(query)}{by}.")
-        return item
+            again = _pick(results, query, kind, artist, artist_required=True)
+            if again is not None and (picked is None or again[0] > picked[0]):
+                picked = again
+        return _judge(picked, query, artist, argument)
 
     def _find_playlist_anywhere(self, query: str, argument: str) -> _Item:
         """One of the person's playlists by fuzzy name, else the best playlist search result."""
@@ -808,10 +849,10 @@ class SpotifyTools:
         except NotFound as err:
             missing = err
         results = self._client.search(query, ("playlist",), limit=SEARCH_LIMIT)
-        item = _pick(results, query, "playlist", None)
-        if item is None:
+        picked = _pick(results, query, "playlist", None)
+        if picked is None or match.verdict(picked[0]) is match.Verdict.NONE:
             raise missing
-        return item
+        return _judge(picked, query, None, argument)
 
     def _from_ref(self, ref: SpotifyRef) -> _Item:
         if ref.kind == "track":
@@ -847,33 +888,24 @@ class SpotifyTools:
         ref = parse_spotify_ref(text)
         if ref is not None:
             return _Item(kind="track", uri=ref.uri) if ref.kind == "track" else None
-        for title, artist in split_title_artist(text):
+        for title, artist in title_artist_readings(text):
             found = self._search_track(title, artist)
             if found is not None:
                 return found
         return self._search_track(text.strip().strip(_QUOTES), None)
 
     def _search_track(self, title: str, artist: str | None) -> _Item | None:
+        """The track these words name closely enough to act on; None when none does.
+
+        Songs in a list are not asked about one by one: a near miss counts as not found.
+        """
         if not title.strip():
             return None
         results = self._client.search(_with_artist(title, artist), ("track",), limit=SEARCH_LIMIT)
-        wanted = _fold(title)
-        plausible = [
-            t
-            for t in results.tracks
-            if (
-                fuzz.token_set_ratio(wanted, _fold(t.name)) >= TITLE_THRESHOLD
-                and (artist is None or _artist_matches(t.artists, artist))
-            )
-            or (
-                artist is None
-                and fuzz.token_set_ratio(wanted, _fold(f"{t.name} {t.artist_names}"))
-                >= QUERY_THRESHOLD
-            )
-        ]
-        exact = [t for t in plausible if _fold(t.name) == wanted]
-        chosen = exact or plausible
-        return _track_item(chosen[0]) if chosen else None
+        picked = _pick(results, title, "track", artist)
+        if picked is None or picked[0] < match.ACT:
+            return None
+        return picked[1]
 
     def _resolve_tracks(self, texts: Sequence[str]) -> tuple[list[_Item], list[str]]:
         """Resolve songs concurrently, keeping their order and dropping duplicates.
@@ -995,6 +1027,13 @@ class SpotifyTools:
         public: bool,
     ) -> ToolOutput:
         playlist = self._client.create_playlist(name, description=description or "", public=public)
+        if not items:
+            return ToolOutput(
+                f"Created the empty playlist {_q(playlist.name)}.",
+                f"Created {'public' if public else 'private'} empty playlist "
+                f"{_data(playlist.name)} ({playlist.uri}).",
+                {"playlist": playlist.uri, "added": [], "not_found": []},
+            )
         try:
             self._client.add_to_playlist(playlist.id, [i.uri for i in items])
         except SpotifyError as err:
@@ -1061,36 +1100,6 @@ class SpotifyTools:
 # --- parsing songs -----------------------------------------------------------------------------
 
 _BULLET = re.compile(r"^\s*(?:\d+\s*[.):-]\s*|[-*\u2022\u00b7]\s+)")
-_BY = re.compile(r"\s+by\s+", re.IGNORECASE)
-_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
-_QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb`"
-_TRAILING_NOTE = re.compile(r"\s*[(\[].*$")
-
-
-def split_title_artist(text: str) -> list[tuple[str, str]]:
-    """The ways to read "Title by Artist" or "Title - Artist", most likely first.
-
-    The last separator splits (so "Stand by Me by Ben E. King" reads right); quotes around
-    either part and a note in brackets after the artist ("(1994)") are dropped.
-
-    Args:
-        text: One song as a person or the model wrote it.
-
-    Returns:
-        (title, artist) pairs; empty when the text has no separator.
-    """
-    stripped = text.strip()
-    readings: list[tuple[str, str]] = []
-    for separator in (_BY, _DASH):
-        matches = list(separator.finditer(stripped))
-        if not matches:
-            continue
-        last = matches[-1]
-        title = stripped[: last.start()].strip(_QUOTES + " ")
-        artist = _TRAILING_NOTE.sub("", stripped[last.end() :]).strip(_QUOTES + " .,;")
-        if title and artist and (title, artist) not in readings:
-            readings.append((title, artist))
-    return readings
 
 
 def parse_song_lines(text: str) -> list[str]:
@@ -1110,7 +1119,7 @@ def parse_song_lines(text: str) -> list[str]:
         line = _BULLET.sub("", line).strip()
         if not line or line.endswith(":"):
             continue
-        readings = split_title_artist(line)
+        readings = title_artist_readings(line)
         if not readings:
             continue
         title, artist = readings[0]
@@ -1122,6 +1131,11 @@ def parse_song_lines(text: str) -> list[str]:
 
 # --- picking -----------------------------------------------------------------------------------
 
+# When two results match the words equally well: for a name matched exactly, an artist first
+# ("play Queen"), then a track, album, playlist; otherwise a track first.
+_EXACT_ORDER = {"artist": 0, "track": 1, "album": 2, "playlist": 3}
+_CLOSE_ORDER = {"track": 0, "album": 1, "artist": 2, "playlist": 3}
+
 
 def _pick(
     results: SearchResults,
@@ -1130,76 +1144,70 @@ def _pick(
     artist: str | None,
     *,
     artist_required: bool = False,
-) -> _Item | None:
-    """The best result: an exact (folded) name match first, then the service's order.
+) -> tuple[float, _Item] | None:
+    """The result whose name is closest to the words, with how close it is (0-100).
 
-    For "any": an artist named exactly, then a track, album or playlist named exactly, then the
-    first result of the kind whose name is closest to the words. When ``artist`` is given,
-    results by that artist come before others; with ``artist_required`` others are dropped.
+    Every result of every kind searched is scored (``match.similarity``; a track or album also
+    against "title artist", for "radiohead creep"). With ``artist``, a result's score is the
+    lower of its title's and its artist's, so another artist's song of the same name scores
+    low; with ``artist_required`` only results by that artist count. Ties keep the service's
+    order within a kind (see the orders above between kinds).
     """
-    wanted = _fold(query)
+    scored: list[tuple[float, int, int, _Item]] = []
 
-    def by_artist(candidates: Sequence[Track] | Sequence[Album]) -> list[Any]:
+    def add(score: float, item_kind: str, position: int, item: _Item) -> None:
+        order = _EXACT_ORDER if score >= 100.0 else _CLOSE_ORDER
+        scored.append((score, order[item_kind], position, item))
+
+    def artist_score(artists: Sequence[Artist]) -> float:
         if artist is None:
-            return list(candidates)
-        matching = [c for c in candidates if _artist_matches(c.artists, artist)]
-        if artist_required:
-            return matching
-        return matching + [c for c in candidates if c not in matching]
+            return 100.0
+        return max((match.similarity(artist, a.name) for a in artists), default=0.0)
 
-    tracks: list[Track] = by_artist(results.tracks)
-    albums: list[Album] = by_artist(results.albums)
-    artists = [] if artist_required else list(results.artists)
-    playlists = [] if artist_required else list(results.playlists)
-
-    exact_artists = [a for a in artists if _fold(a.name) == wanted]
-    exact_tracks = [t for t in tracks if _fold(t.name) == wanted]
-    exact_albums = [a for a in albums if _fold(a.name) == wanted]
-    exact_playlists = [p for p in playlists if _fold(p.name) == wanted]
-    if artist is not None:
-        # With an artist, "exact" needs the artist too: Hallelujah by Jeff Buckley, not Cohen.
-        exact_tracks = [t for t in exact_tracks if _artist_matches(t.artists, artist)]
-        exact_albums = [a for a in exact_albums if _artist_matches(a.artists, artist)]
-    if exact_artists and kind in ("artist", "any"):
-        return _artist_item(exact_artists[0])
-    if exact_tracks:
-        return _track_item(exact_tracks[0])
-    if exact_albums:
-        return _album_item(exact_albums[0])
-    if exact_playlists:
-        return _playlist_item(exact_playlists[0])
-    # No exact name: the first result of each kind, the kind whose name is closest to the words
-    # winning ("dark side of the moon" is the album; "radiohead creep" the track); ties go to
-    # tracks, then albums, artists, playlists.
-    firsts: list[tuple[float, int, _Item]] = []
-    if tracks:
-        track = tracks[0]
-        score = max(
-            fuzz.WRatio(wanted, _fold(track.name)),
-            fuzz.WRatio(wanted, _fold(f"{track.name} {track.artist_names}")),
-        )
-        firsts.append((score, 0, _track_item(track)))
-    if albums:
-        firsts.append((fuzz.WRatio(wanted, _fold(albums[0].name)), 1, _album_item(albums[0])))
-    if artists:
-        firsts.append((fuzz.WRatio(wanted, _fold(artists[0].name)), 2, _artist_item(artists[0])))
-    if playlists:
-        score = fuzz.WRatio(wanted, _fold(playlists[0].name))
-        firsts.append((score, 3, _playlist_item(playlists[0])))
-    if not firsts:
+    for n, track in enumerate(results.tracks):
+        by = artist_score(track.artists)
+        if artist_required and by < match.ACT:
+            continue
+        said = match.similarity(query, track.name, by="" if artist else track.artist_names)
+        add(min(said, by), "track", n, _track_item(track))
+    for n, album in enumerate(results.albums):
+        by = artist_score(album.artists)
+        if artist_required and by < match.ACT:
+            continue
+        names = ", ".join(a.name for a in album.artists)
+        said = match.similarity(query, album.name, by="" if artist else names)
+        add(min(said, by), "album", n, _album_item(album))
+    if not artist_required:
+        if kind in ("artist", "any"):
+            for n, found in enumerate(results.artists):
+                add(match.similarity(query, found.name), "artist", n, _artist_item(found))
+        for n, playlist in enumerate(results.playlists):
+            add(match.similarity(query, playlist.name), "playlist", n, _playlist_item(playlist))
+    if not scored:
         return None
-    return max(firsts, key=lambda first: (first[0], -first[1]))[2]
+    best = min(scored, key=lambda entry: (-entry[0], entry[1], entry[2]))
+    return best[0], best[3]
+
+
+def _judge(
+    picked: tuple[float, _Item] | None, query: str, artist: str | None, argument: str
+) -> _Item:
+    """Act on a close match, ask about a near one, or say nothing matched (``match`` policy)."""
+    if picked is not None:
+        score, item = picked
+        decision = match.verdict(score)
+        if decision is match.Verdict.ACT:
+            return item
+        if decision is match.Verdict.ASK:
+            logger.info("Near miss (%.0f) for a %s search; asking", score, item.kind)
+            raise NearMiss(item.spoken(), argument=argument, value=item.uri, clear=("artist",))
+        logger.info("Best search result scored %.0f: not acting on it", score)
+    by = f" by {_clean(artist)}" if artist else ""
+    raise NotFound(f"Nothing on Spotify matched {_q(query)}{by}.")
 
 
 def _artist_matches(artists: Sequence[Artist], wanted: str) -> bool:
-    folded = _fold(wanted)
-    for artist in artists:
-        name = _fold(artist.name)
-        if name == folded or name.removeprefix("the ") == folded.removeprefix("the "):
-            return True
-        if fuzz.WRatio(folded, name) >= ARTIST_THRESHOLD:
-            return True
-    return False
+    return any(match.similarity(wanted, a.name) >= match.ACT for a in artists)
 
 
 def _device_score(wanted: str, device: Device) -> float:
@@ -1255,27 +1263,6 @@ def _playlist_item(playlist: Playlist) -> _Item:
 
 
 # --- text --------------------------------------------------------------------------------------
-
-
-# Spoken and written numbers meet as digits: "deep work two" and "Deep Work II" are alike.
-_NUMBER_WORDS = {
-    **{
-        w: str(n) for n, w in enumerate("zero one two three four five six seven eight nine".split())
-    },
-    "ten": "10",
-    **{
-        r: str(n) for n, r in ((2, "ii"), (3, "iii"), (4, "iv"), (6, "vi"), (7, "vii"), (8, "viii"))
-    },
-}
-
-
-def _fold(text: str) -> str:
-    """Fold case, accents, punctuation and numbers: "Café  Lounge II!" -> "cafe lounge 2"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    bare = bare.replace("&", " and ").replace("'", "").replace("\u2019", "")
-    words = re.sub(r"[^\w]+", " ", bare).split()
-    return " ".join(_NUMBER_WORDS.get(word, word) for word in words)
 
 
 def _clean(text: str) -> str:

@@ -82,6 +82,7 @@ class Tool:
     arguments_model: type[BaseModel]
     function: Callable[..., Any]
     destructive: bool = False
+    read_only: bool = False
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
     def schema(self) -> dict[str, Any]:
@@ -102,20 +103,26 @@ def tool(function: F, /) -> F: ...
 
 
 @overload
-def tool(*, destructive: bool = False) -> Callable[[F], F]: ...
+def tool(*, destructive: bool = False, read_only: bool = False) -> Callable[[F], F]: ...
 
 
-def tool(function: F | None = None, /, *, destructive: bool = False) -> F | Callable[[F], F]:
-    """Mark a method as a tool: ``@tool`` or ``@tool(destructive=True)``.
+def tool(
+    function: F | None = None, /, *, destructive: bool = False, read_only: bool = False
+) -> F | Callable[[F], F]:
+    """Mark a method as a tool: ``@tool``, ``@tool(destructive=True)``, ``@tool(read_only=True)``.
 
     Args:
         function: The method (when used as ``@tool`` without arguments).
         destructive: The tool removes or replaces the person's things; the agent asks for a
             "yes" in a following turn before running it.
+        read_only: The tool only reads (what's playing, a search, a list): the model's loop goes
+            on after it, since reading is never what a command was for on its own.
     """
+    if destructive and read_only:
+        raise ValueError("a tool cannot both remove things and only read")
 
     def mark(fn: F) -> F:
-        setattr(fn, _TOOL_MARK, {"destructive": destructive})
+        setattr(fn, _TOOL_MARK, {"destructive": destructive, "read_only": read_only})
         return fn
 
     return mark(function) if function is not None else mark
@@ -218,7 +225,9 @@ def _failed(call: ToolCall, message: str, error: SegueError) -> ToolResult:
     return ToolResult(call=call, ok=False, output=ToolOutput(message), error=error)
 
 
-def _build_tool(name: str, method: Callable[..., Any], *, destructive: bool) -> Tool:
+def _build_tool(
+    name: str, method: Callable[..., Any], *, destructive: bool, read_only: bool
+) -> Tool:
     doc = docstring_parser.parse(
         inspect.getdoc(method) or "", docstring_parser.DocstringStyle.GOOGLE
     )
@@ -246,6 +255,7 @@ def _build_tool(name: str, method: Callable[..., Any], *, destructive: bool) -> 
         arguments_model=model,
         function=method,
         destructive=destructive,
+        read_only=read_only,
         parameters=strict_schema(model.model_json_schema()),
     )
 

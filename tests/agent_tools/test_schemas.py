@@ -37,6 +37,7 @@ EXPECTED_TOOLS = {
     "search": ["query", "kind", "artist"],
     "list_playlists": [],
     "create_playlist": ["name", "tracks", "description", "public"],
+    "playlist_from_artist": ["artist", "name", "count"],
     "add_to_playlist": ["playlist", "tracks"],
     "remove_from_playlist": ["playlist", "tracks"],
     "save_to_library": ["tracks"],
@@ -45,6 +46,8 @@ EXPECTED_TOOLS = {
     "more_like_this": ["count", "action", "query", "playlist_name"],
 }
 DESTRUCTIVE = {"remove_from_playlist", "remove_from_library"}
+# Tools that change nothing: the model's loop goes on after them.
+READ_ONLY = {"get_queue", "now_playing", "list_devices", "search", "list_playlists"}
 
 
 def registry() -> ToolRegistry:
@@ -73,6 +76,7 @@ def test_tools_and_arguments_are_the_agreed_ones() -> None:
     }
     assert found == EXPECTED_TOOLS
     assert {t.name for t in registry() if t.destructive} == DESTRUCTIVE
+    assert {t.name for t in registry() if t.read_only} == READ_ONLY
 
 
 def test_every_parameter_has_a_description() -> None:
