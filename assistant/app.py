@@ -156,7 +156,7 @@ def build_agent(
     from assistant.agent.tools import ToolRegistry
 
     knowledge = KnowledgeCache(data_dir / KNOWLEDGE_FILE) if data_dir is not None else None
-    from assistant.agent.intents import parse
+    from assistant.agent.grammar import parse
 
     tools = SpotifyTools(
         client,

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from assistant.agent.grammar import Names
 from assistant.errors import SpotifyError
 from assistant.spotify.client import SpotifyClient
 
@@ -23,12 +24,14 @@ RECENT_TRACKS = 50
 class SpotifyVocabulary:
     """Playlist names, recently played artists and device names, most useful first.
 
-    The list is read at most once per ``ttl`` seconds (three Spotify requests; the playlist
-    names come from the client's own cache); a part Spotify cannot give is left out.
+    The names are read at most once per ``ttl`` seconds (three Spotify requests; the playlist
+    names come from the client's own cache); a part Spotify cannot give is left out. Called, it
+    gives the flat list a recogniser is steered with; :meth:`names` gives the same names by kind
+    (with the recent tracks), to fill the command grammar's sentences for rescoring.
 
     Args:
         client: The Spotify client.
-        ttl: Seconds the list is reused.
+        ttl: Seconds the names are reused.
         clock: Monotonic clock.
     """
 
@@ -43,10 +46,16 @@ class SpotifyVocabulary:
         self._ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
-        self._cached: tuple[float, list[str]] | None = None
+        self._cached: tuple[float, Names] | None = None
 
     def __call__(self) -> list[str]:
-        """The names, refreshed when older than ``ttl``."""
+        """The names as one list: playlists, then artists, then devices."""
+        names = self.names()
+        flat = dict.fromkeys([*names.playlists, *names.artists, *names.devices])
+        return [name for name in flat if name.strip()]
+
+    def names(self) -> Names:
+        """The names by kind, refreshed when older than ``ttl``."""
         with self._lock:
             cached = self._cached
             if cached is not None and self._clock() - cached[0] < self._ttl:
@@ -55,22 +64,30 @@ class SpotifyVocabulary:
             self._cached = (self._clock(), names)
             return names
 
-    def _read(self) -> list[str]:
-        names: dict[str, None] = {}
+    def _read(self) -> Names:
+        playlists: list[str] = []
+        artists: dict[str, None] = {}
+        tracks: dict[tuple[str, str], None] = {}
+        devices: list[str] = []
         try:
-            for playlist in self._client.my_playlists():
-                names.setdefault(playlist.name, None)
+            playlists = [p.name for p in self._client.my_playlists() if p.name.strip()]
         except SpotifyError as err:
             logger.info("Vocabulary without playlists: %s", type(err).__name__)
         try:
             for track in self._client.recently_played(RECENT_TRACKS):
                 for artist in track.artists:
-                    names.setdefault(artist.name, None)
+                    artists.setdefault(artist.name, None)
+                if track.name.strip() and track.artists:
+                    tracks.setdefault((track.name, track.artists[0].name), None)
         except SpotifyError as err:
             logger.info("Vocabulary without recent artists: %s", type(err).__name__)
         try:
-            for device in self._client.devices():
-                names.setdefault(device.name, None)
+            devices = [d.name for d in self._client.devices() if d.name.strip()]
         except SpotifyError as err:
             logger.info("Vocabulary without devices: %s", type(err).__name__)
-        return [name for name in names if name.strip()]
+        return Names(
+            playlists=tuple(dict.fromkeys(playlists)),
+            artists=tuple(a for a in artists if a.strip()),
+            tracks=tuple(tracks),
+            devices=tuple(dict.fromkeys(devices)),
+        )

@@ -14,7 +14,6 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
@@ -51,6 +50,7 @@ from assistant.spotify.models import (
     User,
     playlist_item_track,
 )
+from assistant.text.fold import fold
 
 logger = logging.getLogger(__name__)
 
@@ -629,7 +629,7 @@ class SpotifyClient:
             NotFound: No name is close enough; the message names the closest one.
             AmbiguousMatch: Several names match about equally well.
         """
-        wanted = _fold(name)
+        wanted = fold(name)
         if not wanted:
             raise SpotifyRequestRejected("Say which playlist.")
         cached = self._playlists_fresh()
@@ -652,7 +652,7 @@ class SpotifyClient:
             raise NotFound(
                 "You have no playlists of your own." if owned_only else "You have no playlists."
             )
-        exact = [p for p in playlists if _fold(p.name) == wanted]
+        exact = [p for p in playlists if fold(p.name) == wanted]
         if exact:
             if len(exact) > 1:
                 # Same name twice: prefer the user's own, then Spotify's order (newest first).
@@ -661,7 +661,7 @@ class SpotifyClient:
             return exact[0]
         scored = process.extract(
             wanted,
-            [_fold(p.name) for p in playlists],
+            [fold(p.name) for p in playlists],
             scorer=fuzz.WRatio,
             processor=None,
             limit=None,
@@ -1011,25 +1011,6 @@ def _sentence(prefix: str, message: str) -> str:
 def _prefix_message(err: SpotifyError, prefix: str) -> None:
     err.user_message = f"{prefix} {err.user_message}"
     err.args = (err.user_message,)
-
-
-# Spoken and written numbers fold to digits, so "deep work two" and "Deep Work II" meet at "2".
-_NUMBERS = {
-    **{
-        w: str(n)
-        for n, w in enumerate("zero one two three four five six seven eight nine ten".split())
-    },
-    **{
-        r: str(n) for n, r in ((2, "ii"), (3, "iii"), (4, "iv"), (6, "vi"), (7, "vii"), (8, "viii"))
-    },
-}
-
-
-def _fold(text: str) -> str:
-    """A name folded for comparison: "Café  Lounge II" -> "cafe lounge 2"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_NUMBERS.get(word, word) for word in bare.casefold().split())
 
 
 def _uri(text: str, kinds: tuple[str, ...]) -> str:

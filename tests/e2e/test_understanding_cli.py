@@ -38,6 +38,7 @@ def with_model(home: Path, sim: SimulatedSpotify, fake_openai: FakeOpenAI) -> di
 
 TRAPS = [
     "can i hear the news",
+    "give me the time",
     "play a game with me",
     "play it at full volume",
     "give me directions home",

@@ -1,4 +1,4 @@
-"""The fast-path table: phrasings with the calls they must give, and phrasings the LLM must get.
+"""The grammar's table: phrasings with the calls they must give, and phrasings the LLM must get.
 
 Each expected call is ``(tool name, arguments)``; arguments that take their default are left out,
 as the fast path leaves them out.
@@ -15,8 +15,8 @@ URI = "spotify:album:1GbtB4zTqAsyfZEsm1RZfx"
 PLAYLIST_LINK = "open.spotify.com/intl-de/playlist/37i9dQZF1DXcBWIGoYBM5M"
 
 
-def c(name: str, **arguments: Any) -> list[Call]:
-    return [(name, arguments)]
+def c(tool: str, /, **arguments: Any) -> list[Call]:
+    return [(tool, arguments)]
 
 
 PAUSE = c("pause")
@@ -466,7 +466,6 @@ DEFERRED: list[str] = [
     "play what I was listening to yesterday",
     # playlists from a mood, creation, removal
     "make a playlist of 10 upbeat songs",
-    "create a playlist called Focus",
     "add this to a new playlist",
     "remove this from Deep Work",
     "unlike this",
@@ -526,4 +525,57 @@ DEFERRED: list[str] = [
     "what time is it",
     "turn up the heat",
     "I don't like this song",
+]
+
+# Understood since the command grammar: making playlists without the model (create_playlist with
+# no tracks, playlist_from_artist).
+NEW_HANDLED: list[tuple[str, list[Call]]] = [
+    ("create a playlist called Focus", c("create_playlist", name="Focus", tracks=[])),
+    ("make a playlist called Focus", c("create_playlist", name="Focus", tracks=[])),
+    ("make a new playlist named Road Trip", c("create_playlist", name="Road Trip", tracks=[])),
+    (
+        "make a playlist called Focus with this song",
+        [
+            ("create_playlist", {"name": "Focus", "tracks": []}),
+            ("add_to_playlist", {"playlist": "Focus"}),
+        ],
+    ),
+    ("make a playlist of songs by Nina Simone", c("playlist_from_artist", artist="Nina Simone")),
+    ("create a playlist of Nina Simone", c("playlist_from_artist", artist="Nina Simone")),
+    (
+        "make a playlist of 20 songs by Nina Simone",
+        c("playlist_from_artist", artist="Nina Simone", count=20),
+    ),
+    (
+        "make a playlist of songs by Adele called Rainy Day",
+        c("playlist_from_artist", artist="Adele", name="Rainy Day"),
+    ),
+    (
+        "make a playlist of Nina Simone's songs",
+        c("playlist_from_artist", artist="Nina Simone"),
+    ),
+]
+
+# Text that starts like a command but asks for something else: it must change nothing (the
+# model gets it, or Segue says it cannot do that), never play the top hit of a search.
+TRAPS: list[str] = [
+    "can i hear the news",
+    "give me the time",
+    "play a game with me",
+    "play it at full volume",
+    "give me directions home",
+    "can I get a taxi",
+    "can I get a coffee",
+    "play with me",
+    "play the news",
+    "play a podcast about cooking",
+    "play the game",
+    "I want to hear the news",
+    "put on the weather",
+    "let me hear the time",
+    "give me a coffee",
+    "can you give me directions home",
+    "make a playlist of 10 calm piano pieces",
+    "make a playlist called Deep Work with ten calm piano pieces",
+    "make a playlist of chill songs",
 ]
