@@ -22,7 +22,7 @@ from assistant.spotify.devices import LocalPlayer
 from tests.support.openai_contract import openai_contract_summary
 from tests.support.spotify_contract import session_summary, validate_exchanges
 
-pytest_plugins = ["tests.fakes.pytest_plugin", "tests.support.speech"]
+pytest_plugins = ["tests.fakes.pytest_plugin", "tests.support.speech", "tests.support.voices"]
 
 REMOVED_ENDPOINTS_MARK = "removed_endpoints_expected"
 
