@@ -39,7 +39,6 @@ from assistant.agent.reply import (
     CANCELLED,
     NEVER_MIND,
     NOT_UNDERSTOOD,
-    WITHOUT_MODEL,
     CallRecord,
     clarification,
     compose,
@@ -47,6 +46,7 @@ from assistant.agent.reply import (
     done_then,
     sentence,
     step_limit,
+    without_model,
 )
 from assistant.agent.tools import Tool, ToolCall, ToolOutput, ToolRegistry, ToolResult
 from assistant.errors import AmbiguousMatch, NearMiss, NoDevice, NotFound
@@ -253,7 +253,7 @@ class Agent:
         if calls:
             return self._run_local(text, calls, command, hand_over=True)
         if self.llm is None:
-            return WITHOUT_MODEL, False
+            return without_model(), False
         return self._run_llm(text, command)
 
     def _answer(

@@ -19,20 +19,24 @@ CONFIRM_HINT = "Say yes to confirm."
 CANCELLED = "OK, I left it as it is."
 NEVER_MIND = "OK, never mind."
 NOT_UNDERSTOOD = "Sorry, I couldn't work out what to do with that."
-EXAMPLES = (
-    "“pause”",
-    "“next”",
-    "“volume 30”",
-    "“play Bohemian Rhapsody by Queen”",
-    "“play my playlist Deep Work”",
-    "“add this to Deep Work”",
-    "“what's playing”",
-)
-WITHOUT_MODEL = (
-    "Without an OpenAI key I understand simple commands like "
-    + ", ".join(EXAMPLES[:-1])
-    + f" and {EXAMPLES[-1]}; add an OpenAI key (`segue setup`) for the rest."
-)
+
+
+def without_model() -> str:
+    """What Segue says to a command that needs the model when none is configured.
+
+    The examples are the grammar's featured ones (``featured`` in commands.yaml), so the list
+    is never written twice.
+    """
+    from assistant.agent.grammar import featured
+
+    examples = [f"“{example}”" for example in featured()]
+    return (
+        "Without an OpenAI key I understand simple commands like "
+        + ", ".join(examples[:-1])
+        + f" and {examples[-1]}; add an OpenAI key (`segue setup`) for the rest."
+    )
+
+
 NAME_MAX = 80  # characters of a name repeated back in a question
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.agent.reply import WITHOUT_MODEL
+from assistant.agent.reply import without_model
 from assistant.sim import SimulatedSpotify
 from tests.agent.conftest import Clock, Segue
 from tests.agent.helpers import (
@@ -50,7 +50,7 @@ def test_without_a_model_an_unknown_command_says_what_works(
 ) -> None:
     s = segue(llm=False)
     reply = s.say("play something to cheer me up")
-    assert not reply.ok and reply.text == WITHOUT_MODEL
+    assert not reply.ok and reply.text == without_model()
     assert "“volume 30”" in reply.text and "segue setup" in reply.text
     assert reply.tool_calls == ()
 
@@ -137,7 +137,7 @@ def test_questions_expire_after_five_minutes(
     assert s.say("add this to deep").question is not None
     clock.advance(301)
     reply = s.say("2")
-    assert not reply.ok and reply.text == WITHOUT_MODEL
+    assert not reply.ok and reply.text == without_model()
     assert "Creep — Radiohead" not in playlist_labels(sim, "Deep Work II")
 
 

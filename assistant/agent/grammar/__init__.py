@@ -135,6 +135,7 @@ class _Block:
     quality: float
     category: str | None
     example: str | None
+    featured: int | None = None
     # Slot name -> wildcard list name, per sentence template.
     wildcards: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     has_names: bool = False
@@ -382,6 +383,11 @@ class Grammar:
             if block.example is not None
         ]
 
+    def featured(self) -> list[str]:
+        """The few examples marked ``featured``, in their order: the short "what you can say"."""
+        marked = [b for b in self._ordered if b.example is not None and b.featured is not None]
+        return [b.example for b in sorted(marked, key=lambda b: b.featured or 0) if b.example]
+
     # ----------------------------------------------------------------------------------------
     # Loading
     # ----------------------------------------------------------------------------------------
@@ -428,6 +434,7 @@ class Grammar:
             quality=float(metadata.get("quality", 1.0)),
             category=metadata.get("category"),
             example=metadata.get("example"),
+            featured=metadata.get("featured"),
             wildcards=wildcards,
             has_names=has_names,
             has_slots=has_slots,
@@ -575,3 +582,8 @@ def _sentences(names: Names | None, limit: int | None) -> tuple[str, ...]:
 def examples() -> list[tuple[str, str]]:
     """The "what you can say" list: (category, example) pairs taken from the grammar."""
     return grammar().examples()
+
+
+def featured() -> list[str]:
+    """The short "what you can say" list, in order (see ``featured`` in commands.yaml)."""
+    return grammar().featured()
