@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from assistant.desktop.notify import Notifier
     from assistant.pipeline import Pipeline
     from assistant.voice.audio import Recording
-    from assistant.voice.stt import SpeechToText, Transcript
+    from assistant.voice.stt import Rescored, SpeechToText, Transcript
     from assistant.voice.tts import Speaker
 
 logger = logging.getLogger(__name__)
@@ -329,12 +329,14 @@ def build_pipeline(
     from assistant.pipeline import Pipeline
     from assistant.voice.audio import SpeechDetector
 
+    vocabulary = SpotifyVocabulary(client)
     return Pipeline(
         agent,
         stt=_LazySpeechToText(lambda: build_stt(settings, openai_client)),
         detector=SpeechDetector(),
         min_speech_seconds=settings.min_speech_seconds,
-        vocabulary=SpotifyVocabulary(client),
+        vocabulary=vocabulary,
+        names=vocabulary.names,
         keep_recordings=(
             Path(settings.save_recordings_dir).expanduser()
             if settings.save_recordings_dir
@@ -363,6 +365,19 @@ class _LazySpeechToText:
         warm = getattr(self._get(), "warm", None)
         if callable(warm):
             warm()
+
+    def rescore(self, rec: Recording, candidates: Sequence[str], transcript: str) -> Rescored:
+        """The recogniser's own rescoring (the local model's)."""
+        rescore = getattr(self._get(), "rescore", None)
+        if not callable(rescore):
+            raise TypeError("this recogniser cannot score sentences; check can_rescore first")
+        result: Rescored = rescore(rec, candidates, transcript)
+        return result
+
+    @property
+    def can_rescore(self) -> bool:
+        """Whether the recogniser can score sentences against audio."""
+        return callable(getattr(self._get(), "rescore", None))
 
 
 # --- the desktop shell -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,8 @@ from assistant.agent.reply import CallRecord
 from assistant.errors import SegueError
 
 if TYPE_CHECKING:
+    from assistant.agent.grammar import Names
+    from assistant.agent.hearing import Heard
     from assistant.voice.audio import Recording, SpeechDetector
     from assistant.voice.stt import SpeechToText
 
@@ -138,6 +140,8 @@ class Pipeline:
         min_speech_seconds: Less speech than this counts as nothing said.
         vocabulary: Names the person is likely to say (their playlists, artists, devices), to
             steer recognition; called once per spoken command.
+        names: The same names by kind, to fill the command grammar's sentences when the
+            transcript is not a command (see :meth:`_hear`).
         keep_recordings: A folder to save every spoken command in as a WAV file; None (the
             default) writes no audio to disk.
         timer: High-resolution clock for the timings.
@@ -151,6 +155,7 @@ class Pipeline:
         detector: SpeechDetector | None = None,
         min_speech_seconds: float = 0.3,
         vocabulary: Callable[[], Sequence[str]] | None = None,
+        names: Callable[[], Names] | None = None,
         keep_recordings: Path | None = None,
         timer: Callable[[], float] = time.perf_counter,
     ) -> None:
@@ -159,6 +164,7 @@ class Pipeline:
         self._detector = detector
         self._min_speech_seconds = min_speech_seconds
         self._vocabulary = vocabulary
+        self._names = names
         self._keep_recordings = keep_recordings
         self._timer = timer
         self._unsent: Recording | None = None
@@ -242,12 +248,64 @@ class Pipeline:
             logger.info("Speech recognition failed: %s", type(err).__name__)
             return _Heard(reply=Reply(text=text, ok=False, timings=elapsed))
         self._unsent = None
-        return _Heard(
-            text=transcript.text,
-            timings=Timings(
-                stt=(self._timer() - started) * 1000, bytes_to_openai=transcript.bytes_sent
-            ),
+        try:
+            heard = self._hear(recording, transcript.text)
+        except SegueError as err:  # the local model failed while rescoring: keep its words
+            logger.info("Rescoring failed: %s", type(err).__name__)
+            heard = hearing_as_is(transcript.text)
+        timings = Timings(
+            stt=(self._timer() - started) * 1000, bytes_to_openai=transcript.bytes_sent
         )
+        if heard.options:
+            # Two readings fit about equally well: ask rather than act on either.
+            said = _Heard(text=transcript.text, timings=timings)
+            return replace(said, reply=_reply(self.agent.ask_which(heard.options), said, 0.0))
+        return _Heard(text=heard.text, timings=timings)
+
+    def _hear(self, recording: Recording, transcript: str) -> Heard:
+        """The command the recording says, when the transcript is not (quite) it.
+
+        The grammar offers the sentences the person may have said (``agent.hearing``); the
+        local model scores them against the recording and one is taken only when it fits about
+        as well as the model's own transcript and clearly better than the rest; where the model
+        cannot tell a number from its "-teen"/"-ty" twin, Segue asks. A recogniser without
+        scores (OpenAI) takes a sentence only when it is very close in spelling or sound.
+        Otherwise the transcript stands, and what is not understood changes nothing.
+        """
+        from assistant.agent import hearing
+
+        names = self._names() if self._names is not None else None
+        sentences = hearing.candidates(transcript, names)
+        if not sentences:
+            return hearing.Heard(transcript)
+        started = self._timer()
+        rescore = getattr(self._stt, "rescore", None)
+        if callable(rescore) and getattr(self._stt, "can_rescore", True):
+            scored = rescore(recording, sentences, transcript)
+            heard = hearing.decide(
+                transcript, scored.scores, scored.accepted, scored.transcript_score
+            )
+            how = "scored against the recording"
+        else:
+            heard = hearing.Heard(hearing.choose_by_text(transcript, sentences))
+            how = "by spelling and sound"
+        outcome = (
+            "asked about"
+            if heard.options
+            else "kept"
+            if heard.text == transcript
+            else "replaced by a command"
+        )
+        # What was said stays out of the log at INFO (it is the person's business).
+        logger.info(
+            "%d candidate sentences %s in %.0f ms: the transcript was %s",
+            len(sentences),
+            how,
+            (self._timer() - started) * 1000,
+            outcome,
+        )
+        logger.debug("Heard %r: %r", transcript, heard)
+        return heard
 
     def _save(self, recording: Recording) -> None:
         folder = self._keep_recordings
@@ -259,6 +317,13 @@ class Pipeline:
             logger.info("Recording saved to %s", path)
         except OSError as err:
             logger.warning("Could not save the recording to %s: %s", folder, err.strerror)
+
+
+def hearing_as_is(transcript: str) -> Heard:
+    """The transcript taken as it is."""
+    from assistant.agent.hearing import Heard
+
+    return Heard(transcript)
 
 
 @dataclass(frozen=True)

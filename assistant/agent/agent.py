@@ -129,6 +129,14 @@ class _Clarification:
     asked_at: float
 
 
+@dataclass(frozen=True)
+class _Alternatives:
+    """Commands a recording may have said, waiting for the person to pick one."""
+
+    options: tuple[str, ...]
+    asked_at: float
+
+
 @dataclass
 class _Command:
     """Bookkeeping for one command."""
@@ -172,7 +180,7 @@ class Agent:
         self._timer = timer
         self._question_ttl = question_ttl
         self._spotify_calls = spotify_calls
-        self._pending: _Confirmation | _Clarification | None = None
+        self._pending: _Confirmation | _Clarification | _Alternatives | None = None
         self._retry: tuple[ToolCall, float] | None = None
         self._lock = threading.Lock()
 
@@ -205,6 +213,8 @@ class Agent:
                 question = self._pending.options
             elif isinstance(self._pending, _Confirmation):
                 question = ("yes", "no")
+            elif isinstance(self._pending, _Alternatives):
+                question = self._pending.options
             llm_calls = usage.calls - usage_before.calls
             return AgentResult(
                 text=reply,
@@ -218,6 +228,21 @@ class Agent:
                 spotify_ms=command.tool_seconds * 1000,
                 spotify_calls=(self._spotify_calls() if self._spotify_calls else 0) - calls_before,
             )
+
+    def ask_which(self, options: Sequence[str]) -> AgentResult:
+        """Ask which of several commands was said ("volume 17" or "volume 70"); nothing runs.
+
+        The next command answers by naming one (in words or digits) or by its number; anything
+        else drops the question and runs as a new command.
+
+        Args:
+            options: The commands, the likelier first.
+        """
+        with self._lock:
+            self._pending = _Alternatives(tuple(options), self._clock())
+            quoted = [f"“{option}”" for option in options]
+            listed = ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
+            return AgentResult(text=f"Did you say {listed}?", ok=True, question=tuple(options))
 
     def forget(self) -> None:
         """Drop pending questions and the conversation."""
@@ -243,6 +268,13 @@ class Agent:
             answered = self._answer(text, words, pending, command)
             if answered is not None:
                 return answered
+        elif isinstance(pending, _Alternatives):
+            if words in _CANCEL:
+                self._remember(text, [], NEVER_MIND)
+                return NEVER_MIND, True
+            picked = _pick_option(words, pending.options)
+            if picked is not None:
+                text, words = picked, _normalise(picked)
         if words in _TRY_AGAIN:
             retry = self._take_retry()
             if retry is not None:
@@ -465,7 +497,7 @@ class Agent:
 
     # --- state ---------------------------------------------------------------------------------
 
-    def _take_pending(self) -> _Confirmation | _Clarification | None:
+    def _take_pending(self) -> _Confirmation | _Clarification | _Alternatives | None:
         pending, self._pending = self._pending, None
         if pending is not None and self._clock() - pending.asked_at > self._question_ttl:
             logger.info("A pending question expired")
@@ -514,6 +546,18 @@ def _normalise(text: str) -> str:
     line = re.sub(r"[^\w'\s]+", " ", line)
     line = " ".join(line.split())
     return _FILLER.sub("", line).strip()
+
+
+def _pick_option(words: str, options: Sequence[str]) -> str | None:
+    """The option an answer names ("seventy", "volume 70", "the second one"), or None."""
+    index = match.best_choice(words, options)
+    if index is None:
+        number = _number(words)
+        if number == -1:
+            number = len(options)
+        if number is not None and 1 <= number <= len(options):
+            index = number - 1
+    return None if index is None else options[index]
 
 
 def _number(words: str) -> int | None:

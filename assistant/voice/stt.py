@@ -36,7 +36,7 @@ import math
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -89,6 +89,24 @@ class Transcript:
     seconds: float
     bytes_sent: int
     engine: str
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """Candidate sentences scored against a recording (see ``LocalWhisper.rescore``).
+
+    Attributes:
+        scores: Each candidate's fit, as the mean log-probability of its tokens (higher fits
+            better; 0 is certain).
+        accepted: The candidate that fits clearly best, or None.
+        transcript_score: The free transcript's own fit, on the same scale (the yardstick).
+        seconds: How long the scoring took.
+    """
+
+    scores: Mapping[str, float]
+    accepted: str | None
+    transcript_score: float = 0.0
+    seconds: float = 0.0
 
 
 class SpeechToText(Protocol):
@@ -419,6 +437,7 @@ class LocalWhisper:
         self.load_seconds: float | None = None
         """How long loading the model took, once it is loaded."""
         self._model: Any = None
+        self._scorer: Any = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
 
@@ -491,6 +510,35 @@ class LocalWhisper:
         if not text:
             raise SpeechNotUnderstood()
         return Transcript(text=text, seconds=seconds, bytes_sent=0, engine=self.engine)
+
+    def rescore(self, rec: Recording, candidates: Sequence[str], transcript: str) -> Rescored:
+        """How well each candidate sentence fits the recording, and which one clearly fits.
+
+        Forced scoring with this model (``assistant.voice.rescore``): each candidate is read
+        against the recording; the best is accepted only when it fits about as well as the free
+        transcript and clearly better than the next candidate.
+
+        Args:
+            rec: The recording the transcript came from.
+            candidates: Sentences the person may have said.
+            transcript: What this model heard (the yardstick).
+
+        Raises:
+            ModelUnavailable: faster-whisper is not installed, or the model cannot be loaded.
+        """
+        if not candidates or not rec.pcm:
+            return Rescored(scores={}, accepted=None)
+        if self._scorer is None:
+            from assistant.voice.rescore import ForcedScorer
+
+            self._scorer = ForcedScorer(self)
+        choice = self._scorer.choose(rec, candidates, transcript)
+        return Rescored(
+            scores={c.text: c.mean_log_prob for c in choice.ranked},
+            accepted=choice.accepted.text if choice.accepted is not None else None,
+            transcript_score=choice.transcript.mean_log_prob,
+            seconds=choice.seconds,
+        )
 
     def _loaded_model(self) -> Any:
         if self._model is not None:

@@ -14,8 +14,6 @@ import pytest
 import yaml
 
 from assistant.agent.grammar import (
-    GRAMMAR_FILE,
-    Grammar,
     Names,
     examples,
     grammar,
@@ -23,6 +21,7 @@ from assistant.agent.grammar import (
     sentences,
     understand,
 )
+from assistant.agent.grammar.matcher import GRAMMAR_FILE, Grammar
 from assistant.sim.catalog import Catalog
 from assistant.sim.simulator import SimulatedSpotify
 from tests.intents.conftest import FAST_PATH_REPORT

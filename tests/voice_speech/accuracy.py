@@ -24,11 +24,12 @@ from typing import Any, Literal
 
 import requests
 
+from assistant.agent.vocabulary import SpotifyVocabulary
 from assistant.app import build_assistant
 from assistant.config import Settings
 from assistant.pipeline import Pipeline, Reply, Utterance
 from assistant.voice.audio import Recording
-from assistant.voice.stt import LocalWhisper
+from assistant.voice.stt import LocalWhisper, Rescored, Transcript
 from tests.voice_speech.corpora import Command
 
 # Every command runs on a fresh demo Segue with this already playing.
@@ -38,6 +39,27 @@ Outcome = Literal["right", "refused", "wrong"]
 Corpus = Literal["positive", "negative"]
 
 State = dict[str, Any]
+
+
+class SameWhisper:
+    """The local model, transcribing each recording only once.
+
+    The runs with and without rescoring then hear the same words, and the second costs no
+    decoding.
+    """
+
+    def __init__(self, whisper: LocalWhisper) -> None:
+        self.whisper = whisper
+        self._heard: dict[tuple[int, tuple[str, ...]], Transcript] = {}
+
+    def transcribe(self, rec: Recording, *, vocabulary: Sequence[str] = ()) -> Transcript:
+        key = (id(rec), tuple(vocabulary))
+        if key not in self._heard:
+            self._heard[key] = self.whisper.transcribe(rec, vocabulary=vocabulary)
+        return self._heard[key]
+
+    def rescore(self, rec: Recording, candidates: Sequence[str], transcript: str) -> Rescored:
+        return self.whisper.rescore(rec, candidates, transcript)
 
 
 class DemoSegue:
@@ -68,10 +90,26 @@ class DemoSegue:
     def typed(self, text: str) -> Reply:
         return self.assistant.pipeline.handle(Utterance(text=text))
 
-    def spoken(self, whisper: LocalWhisper, rec: Recording, vocabulary: Sequence[str]) -> Reply:
-        """The recording through a pipeline with the local model and the given vocabulary."""
+    def spoken(
+        self,
+        whisper: SameWhisper,
+        rec: Recording,
+        vocabulary: Sequence[str],
+        *,
+        rescoring: bool = True,
+    ) -> Reply:
+        """The recording through a pipeline with the local model and the given vocabulary.
+
+        With ``rescoring`` the grammar's sentences (filled with the demo user's names) are
+        scored against the recording when the transcript is not (quite) a command; without it
+        the transcript is taken as it is.
+        """
+        stt: Any = whisper if rescoring else _NoRescoring(whisper)
         pipeline = Pipeline(
-            self.assistant.pipeline.agent, stt=whisper, vocabulary=lambda: vocabulary
+            self.assistant.pipeline.agent,
+            stt=stt,
+            vocabulary=lambda: vocabulary,
+            names=SpotifyVocabulary(self.assistant.spotify).names,
         )
         return pipeline.handle(Utterance(text=None, audio=rec, source="voice"))
 
@@ -83,6 +121,19 @@ class DemoSegue:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _NoRescoring:
+    """The recogniser without its rescoring (and so without the text fallback either)."""
+
+    def __init__(self, whisper: SameWhisper) -> None:
+        self.whisper = whisper
+
+    def transcribe(self, rec: Recording, *, vocabulary: Sequence[str] = ()) -> Transcript:
+        return self.whisper.transcribe(rec, vocabulary=vocabulary)
+
+    def rescore(self, rec: Recording, candidates: Sequence[str], transcript: str) -> Rescored:
+        return Rescored(scores={}, accepted=None)  # no sentence fits: the transcript stands
 
 
 @dataclass(frozen=True)
@@ -111,12 +162,17 @@ def typed_effect(command: Command) -> Effect:
 
 
 def spoken_effect(
-    command: Command, rec: Recording, whisper: LocalWhisper, vocabulary: Sequence[str]
+    command: Command,
+    rec: Recording,
+    whisper: SameWhisper,
+    vocabulary: Sequence[str],
+    *,
+    rescoring: bool = True,
 ) -> Effect:
     """What the spoken command does (on a fresh demo Segue)."""
     with DemoSegue(command.before) as segue:
         before = segue.state()
-        reply = segue.spoken(whisper, rec, vocabulary)
+        reply = segue.spoken(whisper, rec, vocabulary, rescoring=rescoring)
         return Effect(
             reply.ok,
             reply.text,
@@ -183,12 +239,14 @@ def judge(
     voice: str,
     command: Command,
     rec: Recording,
-    whisper: LocalWhisper,
+    whisper: SameWhisper,
     vocabulary: Sequence[str],
+    *,
+    rescoring: bool = True,
 ) -> Trial:
     """Run one spoken command and judge it against the typed one (or against doing nothing)."""
     expected = typed_effect(command)
-    got = spoken_effect(command, rec, whisper, vocabulary)
+    got = spoken_effect(command, rec, whisper, vocabulary, rescoring=rescoring)
     return Trial(
         corpus=corpus,
         voice=voice,
@@ -260,14 +318,16 @@ def run_corpus(
     commands: Sequence[Command],
     voice: str,
     recordings: Sequence[Recording],
-    whisper: LocalWhisper,
+    whisper: SameWhisper,
     vocabulary: Sequence[str],
+    *,
+    rescoring: bool = True,
 ) -> list[Trial]:
     """Judge each command spoken (``recordings[i]`` says ``commands[i]``); add to ``tally``."""
     started = time.perf_counter()
     trials = []
     for command, rec in zip(commands, recordings, strict=True):
-        trial = judge(corpus, voice, command, rec, whisper, vocabulary)
+        trial = judge(corpus, voice, command, rec, whisper, vocabulary, rescoring=rescoring)
         tally.add(trial)
         trials.append(trial)
     tally.wall_seconds[(corpus, voice)] = time.perf_counter() - started

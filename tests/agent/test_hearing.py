@@ -1,0 +1,130 @@
+"""Hearing commands the recogniser gets wrong: the grammar's sentences checked against the audio.
+
+Real parts only: the bundled tiny.en model on espeak-ng and Piper speech (scoring candidate
+sentences against the recording), the scripted fake OpenAI server for OpenAI speech to text, and
+the simulated Spotify behind the agent. What a person notices: a misheard short command still
+does what was said, a number the model cannot tell from its twin becomes a question, and words
+that are not a command change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from assistant.agent import hearing
+from assistant.agent.vocabulary import SpotifyVocabulary
+from assistant.pipeline import Pipeline, Reply, Utterance
+from assistant.sim import SimulatedSpotify
+from assistant.voice.audio import Recording
+from assistant.voice.stt import LocalWhisper
+from tests.agent.conftest import Segue
+from tests.agent.test_voice_pipeline import openai_stt
+from tests.fakes.openai_server import FakeOpenAI
+from tests.support.voices import ESPEAK_US, PIPER_JOE, Voices
+
+
+def state(sim: SimulatedSpotify) -> dict[str, Any]:
+    snapshot = sim.snapshot()
+    snapshot.pop("progress_ms")
+    return snapshot
+
+
+def listen(segue: Segue, stt: object) -> Callable[[Recording], Reply]:
+    vocabulary = SpotifyVocabulary(segue.client)
+    pipeline = Pipeline(
+        segue.agent,
+        stt=stt,  # type: ignore[arg-type]
+        vocabulary=vocabulary,
+        names=vocabulary.names,
+    )
+    return lambda rec: pipeline.handle(Utterance(text=None, audio=rec, source="voice"))
+
+
+@pytest.fixture
+def playing(segue: Callable[..., Segue]) -> Segue:
+    s = segue(llm=False)
+    assert s.say("play Bohemian Rhapsody by Queen").ok
+    return s
+
+
+def test_a_short_command_the_model_mishears_still_does_what_was_said(
+    playing: Segue, sim: SimulatedSpotify, whisper: LocalWhisper, voices: Voices
+) -> None:
+    rec = voices(PIPER_JOE, "shuffle on")
+    assert whisper.transcribe(rec).text == "Cephalon."  # what tiny.en writes on its own
+    reply = listen(playing, whisper)(rec)
+    assert reply.ok and reply.text == "Shuffle on."
+    assert reply.transcript == "shuffle on"
+    assert state(sim)["shuffle"] is True
+
+
+def test_a_number_the_model_cannot_tell_from_its_twin_is_asked_about(
+    playing: Segue, sim: SimulatedSpotify, whisper: LocalWhisper, voices: Voices
+) -> None:
+    rec = voices(PIPER_JOE, "volume seventy")
+    assert whisper.transcribe(rec).text == "Volume 17."
+    before = state(sim)
+    reply = listen(playing, whisper)(rec)
+    assert reply.text == "Did you say “volume 17” or “volume 70”?"
+    assert reply.question == ("volume 17", "volume 70")
+    assert state(sim) == before
+    assert playing.say("seventy").text == "Volume 70%."
+    assert state(sim)["volume_percent"] == 70
+
+
+def test_a_number_heard_clearly_is_not_asked_about(
+    playing: Segue, sim: SimulatedSpotify, whisper: LocalWhisper, voices: Voices
+) -> None:
+    reply = listen(playing, whisper)(voices(PIPER_JOE, "volume seventeen"))
+    assert reply.text == "Volume 17%."
+    assert state(sim)["volume_percent"] == 17
+
+
+def test_words_that_are_not_a_command_change_nothing(
+    playing: Segue, sim: SimulatedSpotify, whisper: LocalWhisper, voices: Voices
+) -> None:
+    before = state(sim)
+    for text in ("turn on the lights", "can I hear the news", "tell me a joke"):
+        reply = listen(playing, whisper)(voices(ESPEAK_US, text))
+        assert not reply.ok, (text, reply.transcript, reply.text)
+    assert state(sim) == before
+
+
+def test_openai_speech_is_matched_to_a_command_only_when_very_close(
+    playing: Segue, sim: SimulatedSpotify, fake_openai: FakeOpenAI, voices: Voices
+) -> None:
+    # No audio scores from OpenAI: spelling and sound decide, and only a near-certain match.
+    fake_openai.transcription("Shuffle of.")
+    fake_openai.transcription("Turn on the lights.")
+    hear = listen(playing, openai_stt(fake_openai))
+    first = hear(voices(ESPEAK_US, "shuffle off"))
+    assert first.ok and first.transcript == "shuffle off" and state(sim)["shuffle"] is False
+    before = state(sim)
+    second = hear(voices(ESPEAK_US, "turn on the lights"))
+    assert not second.ok and second.transcript == "Turn on the lights."
+    assert state(sim) == before
+
+
+@pytest.mark.parametrize(
+    ("transcript", "expected"),
+    [
+        ("Volume 17.", ["Volume 17.", "Volume 70."]),
+        ("Set the volume to 40%.", ["Set the volume to 40%.", "Set the volume to 14%."]),
+        ("Volume 25.", []),  # no twin: nothing to check
+        ("Pause.", []),  # understood: stands as heard
+        ("Play Creep by Radiohead.", []),
+    ],
+)
+def test_what_is_checked_for_a_transcript_the_grammar_understands(
+    transcript: str, expected: list[str]
+) -> None:
+    assert hearing.candidates(transcript) == expected
+
+
+def test_a_transcript_that_is_no_command_is_checked_against_the_spoken_commands() -> None:
+    found = hearing.candidates("Cephalon.")
+    assert {"shuffle on", "shuffle off", "pause", "skip"} <= set(found)
+    assert len(found) <= 80  # the scoring budget: about 5 ms a sentence on 2 cores
