@@ -82,9 +82,6 @@ UNMUTE_DEFAULT_VOLUME = 50
 NAME_MAX = 120  # characters of a Spotify name shown; longer ones are cut
 CONTENTS_CHECK_MAX = 500  # longest playlist read to skip duplicates (10 requests of 50)
 
-# Fuzzy device names (rapidfuzz WRatio over folded names, 0-100).
-DEVICE_THRESHOLD = 70.0
-DEVICE_MARGIN = 3.0
 # Names found by search are judged by one policy (assistant.text.match): act, ask or not found.
 
 # Words people use for a kind of device, by Spotify's device type (folded).
@@ -977,10 +974,10 @@ class SpotifyTools:
             key=lambda pair: -pair[0],
         )
         best = scored[0][0]
-        if best < DEVICE_THRESHOLD:
+        if best < match.DEVICE:
             names = ", ".join(_q(d.name) for d in devices)
             raise NotFound(f"No device is called {_q(name)}; online now: {names}.")
-        close = [devices[n] for score, n in scored if score >= best - DEVICE_MARGIN]
+        close = [devices[n] for score, n in scored if score >= best - match.MARGIN]
         if len(close) > 1:
             raise AmbiguousMatch("device", [d.name for d in close], argument="device")
         return close[0]

@@ -50,6 +50,7 @@ from assistant.spotify.models import (
     User,
     playlist_item_track,
 )
+from assistant.text import match
 from assistant.text.fold import fold
 
 logger = logging.getLogger(__name__)
@@ -75,9 +76,8 @@ DEFAULT_RETRY_AFTER = 1.0
 # Most 429s one call waits out (their Retry-Afters also add up to at most rate_limit_max_wait).
 RATE_LIMIT_RETRIES = 3
 
-# Fuzzy playlist lookup (rapidfuzz WRatio over folded names, 0-100).
-MATCH_THRESHOLD = 75.0
-MATCH_MARGIN = 3.0
+# Fuzzy playlist lookup: rapidfuzz WRatio over folded names, with the one choice policy's
+# thresholds (assistant.text.match: CHOICE to pick one, MARGIN over the next).
 
 _DEVICE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
@@ -667,11 +667,11 @@ class SpotifyClient:
             limit=None,
         )
         best_score = scored[0][1]
-        if best_score < MATCH_THRESHOLD:
+        if best_score < match.CHOICE:
             closest = playlists[scored[0][2]].name
             raise NotFound(f"You have no playlist called “{name}”; the closest is “{closest}”.")
         close = [
-            playlists[index] for _, score, index in scored if score >= best_score - MATCH_MARGIN
+            playlists[index] for _, score, index in scored if score >= best_score - match.MARGIN
         ]
         if len(close) > 1:
             raise AmbiguousMatch("playlist", list(dict.fromkeys(p.name for p in close)))

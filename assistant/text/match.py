@@ -26,6 +26,7 @@ __all__ = [
     "ACT",
     "ASK",
     "CHOICE",
+    "DEVICE",
     "MARGIN",
     "Verdict",
     "best_choice",
@@ -40,6 +41,9 @@ ASK = 60.0
 # much, and this lead over the next option, to pick one.
 CHOICE = 75.0
 MARGIN = 3.0
+# A device name among the few online ones (WRatio, or word by word for a misheard word: "pixle"
+# finds "Pixel 8"): a little lower, since the list is short and a device type word also counts.
+DEVICE = 70.0
 
 _ARTICLES = frozenset({"the", "a", "an"})
 # Words after which a name goes on with an edition, not a title: "Rumours (Super Deluxe)",

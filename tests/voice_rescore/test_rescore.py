@@ -1,9 +1,10 @@
-"""Forced scoring with the bundled tiny.en model: espeak-ng commands against candidate sentences.
+"""Forced scoring with the bundled tiny.en model: spoken commands against candidate sentences.
 
 What a person would notice: when the free transcript is not a command ("Cephalon.", "Scape."),
 the command they said still ranks first among confusable ones ("shuffle on" over "shuffle off",
 "volume 30" over "volume 40" and "volume 13"); Segue takes it only when it clearly fits, and
-refuses a sentence that is not a command instead of guessing one.
+refuses a sentence that is not a command instead of guessing one. Commands are spoken by
+espeak-ng (``spoken``) and by Piper's neural "joe" voice (``voices``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from assistant.voice.audio import Recording, resample
 from assistant.voice.rescore import ForcedScorer, whisper_style
 from assistant.voice.stt import LocalWhisper
 from tests.support.speech import SpokenCommands
+from tests.support.voices import PIPER_JOE, Voices
 
 # Written as the model writes them: names cased, numbers as digits.
 COMMANDS = [
@@ -160,6 +162,40 @@ def test_a_sentence_that_is_no_command_is_refused(
     assert choice.accepted is None, (transcript, choice.ranked[:3])
     # The free transcript fits the audio far better than any command.
     assert choice.below_transcript > 2.5
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("shuffle on", "shuffle on"),  # heard "Cephalon."
+        ("shuffle off", "shuffle off"),  # "Cephalop."
+        ("pause", "pause"),  # "Of course."
+        ("resume", "resume"),  # "Present."
+        ("quieter", "quieter"),  # "Quiter."
+        ("queue billie jean", "queue Billie Jean"),  # "Cubility Gene"
+    ],
+)
+def test_a_command_in_a_human_voice_is_taken_when_the_transcript_missed_it(
+    scorer: ForcedScorer, whisper: LocalWhisper, voices: Voices, said: str, expected: str
+) -> None:
+    rec = voices(PIPER_JOE, said)
+    transcript = whisper.transcribe(rec).text
+
+    choice = scorer.choose(rec, CANDIDATES, transcript)
+
+    assert choice.accepted is not None, (transcript, choice.ranked[:3], choice.below_transcript)
+    assert choice.accepted.text == expected, (transcript, choice.ranked[:3])
+
+
+@pytest.mark.parametrize("said", ["set an alarm for seven", "call my mother"])
+def test_a_sentence_that_is_no_command_in_a_human_voice_is_refused(
+    scorer: ForcedScorer, whisper: LocalWhisper, voices: Voices, said: str
+) -> None:
+    rec = voices(PIPER_JOE, said)
+
+    choice = scorer.choose(rec, CANDIDATES, whisper.transcribe(rec).text)
+
+    assert choice.accepted is None, choice.ranked[:3]
 
 
 def test_scores_come_back_in_the_order_given_one_per_candidate(
