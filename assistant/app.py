@@ -10,6 +10,7 @@ import logging
 import os
 import shlex
 import socket
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -527,6 +528,10 @@ def run_desktop(
                     notifier.notify("Segue", err.user_message)
                 announce("Segue is running in the tray.")
                 controller.refresh()
+                # The grammar loads after the icon is up, so the first command does not wait.
+                threading.Thread(
+                    target=assistant.pipeline.agent.warm_up, name="grammar", daemon=True
+                ).start()
                 for message in early:
                     controller.on_message(message)
 

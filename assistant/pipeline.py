@@ -172,9 +172,11 @@ class Pipeline:
     def warm_up(self) -> None:
         """Do what a spoken command will need before its words arrive.
 
-        Called when recording starts: loads the recogniser (a local model takes a moment) and
-        refreshes the vocabulary, so the end of speech is followed by recognition at once.
+        Called when recording starts: loads the command grammar and the recogniser (a local
+        model takes a moment) and refreshes the vocabulary, so the end of speech is followed by
+        recognition at once.
         """
+        self.agent.warm_up()
         if self._vocabulary is not None:
             self._vocabulary()
         warm = getattr(self._stt, "warm", None)

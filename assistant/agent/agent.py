@@ -229,6 +229,12 @@ class Agent:
                 spotify_calls=(self._spotify_calls() if self._spotify_calls else 0) - calls_before,
             )
 
+    def warm_up(self) -> None:
+        """Load the command grammar now (about 0.4 s), so the first command does not wait."""
+        from assistant.agent.grammar import grammar
+
+        grammar()
+
     def ask_which(self, options: Sequence[str]) -> AgentResult:
         """Ask which of several commands was said ("volume 17" or "volume 70"); nothing runs.
 
