@@ -19,15 +19,17 @@ from assistant.spotify.client import SpotifyClient
 logger = logging.getLogger(__name__)
 
 RECENT_TRACKS = 50
+SAVED_TRACKS = 50
 
 
 class SpotifyVocabulary:
     """Playlist names, recently played artists and device names, most useful first.
 
-    The names are read at most once per ``ttl`` seconds (three Spotify requests; the playlist
-    names come from the client's own cache); a part Spotify cannot give is left out. Called, it
-    gives the flat list a recogniser is steered with; :meth:`names` gives the same names by kind
-    (with the recent tracks), to fill the command grammar's sentences for rescoring.
+    The names are read at most once per ``ttl`` seconds (three Spotify requests: recent plays,
+    liked songs, devices; the playlist names come from the client's own cache); a part Spotify
+    cannot give is left out. Called, it gives the flat list a recogniser is steered with;
+    :meth:`names` gives the same names by kind (with recent and liked tracks), to fill the
+    command grammar's sentences for rescoring.
 
     Args:
         client: The Spotify client.
@@ -81,6 +83,14 @@ class SpotifyVocabulary:
                     tracks.setdefault((track.name, track.artists[0].name), None)
         except SpotifyError as err:
             logger.info("Vocabulary without recent artists: %s", type(err).__name__)
+        try:
+            # Liked songs name tracks for the grammar's sentences ("queue Billie Jean"); their
+            # artists stay out of the recogniser's prompt, which recent plays fill.
+            for track in self._client.saved_tracks(SAVED_TRACKS):
+                if track.name.strip() and track.artists:
+                    tracks.setdefault((track.name, track.artists[0].name), None)
+        except SpotifyError as err:
+            logger.info("Vocabulary without liked songs: %s", type(err).__name__)
         try:
             devices = [d.name for d in self._client.devices() if d.name.strip()]
         except SpotifyError as err:

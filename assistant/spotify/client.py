@@ -66,6 +66,7 @@ PAGE_LIMIT = 50  # The most GET /me/playlists and GET /playlists/{id}/items retu
 PLAYLIST_ADD_BATCH = 100  # POST /playlists/{id}/items takes at most 100 URIs.
 LIBRARY_BATCH = 40  # PUT/DELETE /me/library and GET /me/library/contains take at most 40 URIs.
 RECENTLY_PLAYED_MAX = 50
+SAVED_TRACKS_MAX = 50
 
 # Waits before the two resends of an idempotent call that got a 5xx.
 SERVER_ERROR_BACKOFF = (0.2, 0.6)
@@ -181,6 +182,7 @@ _REPEAT = _Endpoint("PUT", "me/player/repeat")
 _QUEUE = _Endpoint("GET", "me/player/queue")
 _ADD_TO_QUEUE = _Endpoint("POST", "me/player/queue")
 _RECENTLY_PLAYED = _Endpoint("GET", "me/player/recently-played")
+_SAVED_TRACKS = _Endpoint("GET", "me/tracks")
 _MY_PLAYLISTS = _Endpoint("GET", "me/playlists")
 _CREATE_PLAYLIST = _Endpoint("POST", "me/playlists")
 # Item contents only for playlists the user owns or collaborates on; others answer 403.
@@ -424,6 +426,24 @@ class SpotifyClient:
         limit = min(max(limit, 1), RECENTLY_PLAYED_MAX)
         result = self._object(
             _RECENTLY_PLAYED, lambda: self._sp.current_user_recently_played(limit=limit)
+        )
+        tracks = (
+            Track.maybe_from_api(item.get("track")) for item in _dict_list(result.get("items"))
+        )
+        return [t for t in tracks if t is not None]
+
+    def saved_tracks(self, limit: int = 50) -> list[Track]:
+        """The person's liked songs, most recently saved first (one page).
+
+        Reading stays on ``GET /me/tracks``; only checking and changing the library moved to
+        ``/me/library`` for new apps.
+
+        Args:
+            limit: How many, clamped to 1-50.
+        """
+        limit = min(max(limit, 1), SAVED_TRACKS_MAX)
+        result = self._object(
+            _SAVED_TRACKS, lambda: self._sp.current_user_saved_tracks(limit=limit)
         )
         tracks = (
             Track.maybe_from_api(item.get("track")) for item in _dict_list(result.get("items"))

@@ -128,3 +128,17 @@ def test_a_transcript_that_is_no_command_is_checked_against_the_spoken_commands(
     found = hearing.candidates("Cephalon.")
     assert {"shuffle on", "shuffle off", "pause", "skip"} <= set(found)
     assert len(found) <= 80  # the scoring budget: about 5 ms a sentence on 2 cores
+
+
+def test_a_misheard_title_the_person_likes_is_found_among_their_own_songs(
+    playing: Segue, sim: SimulatedSpotify, whisper: LocalWhisper, voices: Voices
+) -> None:
+    # "Billie Jean" is among the person's liked songs, so the grammar offers "queue Billie Jean".
+    assert playing.say("play Billie Jean by Michael Jackson").ok
+    assert playing.say("like this").ok
+    assert playing.say("play Bohemian Rhapsody by Queen").ok
+    rec = voices(PIPER_JOE, "queue billie jean")
+    assert whisper.transcribe(rec).text.startswith("Cubility Gene")
+    reply = listen(playing, whisper)(rec)
+    assert reply.ok and reply.text == "Queued “Billie Jean” by Michael Jackson."
+    assert len(state(sim)["queue"]) == 1
