@@ -64,7 +64,7 @@ COMMANDS = [
     "play Hurt by Johnny Cash",
     "play Enter Sandman by Metallica",
     "play Rehab by Amy Winehouse",
-    "queue Hey Jude by the Beatles",
+    "queue Come Together by the Beatles",
     "play the album Rumours by Fleetwood Mac",
     # artists
     "play songs by Daft Punk",
