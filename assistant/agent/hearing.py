@@ -39,7 +39,11 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["Heard", "candidates", "choose_by_text", "closeness", "decide"]
 
-# Name-bearing sentences kept for a transcript the grammar does not understand.
+# Name-bearing sentences kept for a transcript the grammar does not understand. With the 52
+# spoken commands that makes about 72 sentences to score: 0.3-0.6 s on 2 cores (about 5 ms a
+# sentence). Scoring only the 24 closest by spelling and sound took a third of that and kept
+# every right answer, but with fewer rivals one non-command ("set an alarm for seven") passed as
+# "turn down the volume": the full set stays until a cheaper scorer allows more.
 NAMED_LIMIT = 20
 # How much better (mean log-probability per token) the heard number must fit the recording than
 # its "-teen"/"-ty" twin to be taken without asking. Measured gaps for numbers heard right: 0.02
