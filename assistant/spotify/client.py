@@ -424,13 +424,11 @@ class SpotifyClient:
             limit: How many, clamped to 1-50.
         """
         limit = min(max(limit, 1), RECENTLY_PLAYED_MAX)
-        result = self._object(
-            _RECENTLY_PLAYED, lambda: self._sp.current_user_recently_played(limit=limit)
+        return _item_tracks(
+            self._object(
+                _RECENTLY_PLAYED, lambda: self._sp.current_user_recently_played(limit=limit)
+            )
         )
-        tracks = (
-            Track.maybe_from_api(item.get("track")) for item in _dict_list(result.get("items"))
-        )
-        return [t for t in tracks if t is not None]
 
     def saved_tracks(self, limit: int = 50) -> list[Track]:
         """The person's liked songs, most recently saved first (one page).
@@ -442,13 +440,9 @@ class SpotifyClient:
             limit: How many, clamped to 1-50.
         """
         limit = min(max(limit, 1), SAVED_TRACKS_MAX)
-        result = self._object(
-            _SAVED_TRACKS, lambda: self._sp.current_user_saved_tracks(limit=limit)
+        return _item_tracks(
+            self._object(_SAVED_TRACKS, lambda: self._sp.current_user_saved_tracks(limit=limit))
         )
-        tracks = (
-            Track.maybe_from_api(item.get("track")) for item in _dict_list(result.get("items"))
-        )
-        return [t for t in tracks if t is not None]
 
     # --- player commands -------------------------------------------------------------------
 
@@ -1031,6 +1025,12 @@ def _sentence(prefix: str, message: str) -> str:
 def _prefix_message(err: SpotifyError, prefix: str) -> None:
     err.user_message = f"{prefix} {err.user_message}"
     err.args = (err.user_message,)
+
+
+def _item_tracks(page: dict[str, Any]) -> list[Track]:
+    """The tracks of a page whose items each hold one under ``track`` (recent plays, likes)."""
+    tracks = (Track.maybe_from_api(item.get("track")) for item in _dict_list(page.get("items")))
+    return [t for t in tracks if t is not None]
 
 
 def _uri(text: str, kinds: tuple[str, ...]) -> str:
