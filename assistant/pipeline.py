@@ -173,8 +173,8 @@ class Pipeline:
         """Do what a spoken command will need before its words arrive.
 
         Called when recording starts: loads the command grammar and the recogniser (a local
-        model takes a moment) and refreshes the vocabulary, so the end of speech is followed by
-        recognition at once.
+        model takes a moment), refreshes the vocabulary and fills the grammar's sentences with
+        it, so the end of speech is followed by recognition at once.
         """
         self.agent.warm_up()
         if self._vocabulary is not None:
@@ -182,6 +182,12 @@ class Pipeline:
         warm = getattr(self._stt, "warm", None)
         if callable(warm):
             warm()
+        if self._names is not None:
+            # The grammar's sentences with the person's names are checked once per set of names
+            # (about 1.5 ms a sentence; new names every few minutes): not after the words.
+            from assistant.agent import grammar
+
+            grammar.sentences(self._names())
 
     def handle(self, utterance: Utterance) -> Reply:
         """Run one command.
