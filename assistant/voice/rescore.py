@@ -44,8 +44,8 @@ recording alone                 168 of 182 (92%)        154
 full 30 s window, decoder +1 s  176 of 182              160
 ==============================  ======================  ============
 
-Cost (median, this 2-core machine, idle): encoding a 2-3 s recording with its 3 s of silence
-about 30 ms; then about 3-4 ms per candidate (batches of 16): see ``ForcedScorer``.
+Cost (median, this 2-core machine, idle): encoding a 2-3.3 s recording with its 3 s of silence
+takes about 20 ms, then each candidate about 4 ms: see ``ForcedScorer``.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ PAD_S = 3.0
 MEMORY_EXTRA_S = 1.0
 """Seconds of encoder output after the recording that the decoder reads."""
 
-# Candidates per ``align`` call: 8-16 were fastest; 32 and more were slower per candidate.
+# Candidates per ``align`` call: 8 and 16 were fastest; 32 and more were slower per candidate.
 _BATCH_SIZE = 16
 # Whisper's decoder reads at most 448 positions: start sequence, <|notimestamps|>, text, end.
 _MAX_POSITIONS = 448
@@ -176,11 +176,12 @@ class ForcedScorer:
     It uses ``LocalWhisper``'s loaded model and holds the lock ``transcribe`` holds, so scoring
     never runs at the same time as a transcription.
 
-    Cost on this project's 2-core machine (median of 5-7 runs, a 2-3.3 s recording, the
-    candidates of ``hearing.candidates`` for a transcript that is no command): 10 candidates
-    about 50 ms, 30 about 130 ms, 60 about 250 ms, 120 about 480 ms, 276 about 1 s; encoding is
-    30 ms of that. A model made with ``num_workers=2`` (two CTranslate2 replicas) is used from two
-    threads at once: about 1.5 times faster from 30 candidates on.
+    Cost of ``score`` on this project's 2-core machine, idle (median of 5 runs; a 2.0 s and a
+    3.3 s recording; candidates of 2-8 words): 10 candidates 80-100 ms, 30 150-175 ms, 60
+    245-285 ms, 120 440-540 ms; encoding is about 20 ms of that. Batches of 8 and 16 cost the
+    same; 32 and more were slower. A model made with ``num_workers=2`` (two CTranslate2
+    replicas, which share the weights) is used from two threads at once: 200-250 ms for 60
+    candidates, 360-410 ms for 120.
     """
 
     def __init__(self, whisper: LocalWhisper, *, batch_size: int = _BATCH_SIZE) -> None:
