@@ -159,12 +159,16 @@ def decide(
         first, second = sorted((transcript, twin), key=lambda t: -scores[t])
         return Heard(transcript, options=(_plain(first), _plain(second)))
     if accepted is None and transcript_score is not None and len(scores) >= 2:
-        first, second = sorted(scores, key=lambda t: -scores[t])[:2]
+        ranked = sorted(scores, key=lambda t: -scores[t])
+        first = ranked[0]
         near = transcript_score - scores[first] <= TIE_BELOW
-        if near and scores[first] - scores[second] < TIE_MARGIN:
-            if _same_calls(first, second):  # "shuffle on" or "turn on shuffle": either
+        if near and scores[first] - scores[ranked[1]] < TIE_MARGIN:
+            # Sentences that mean the same ("shuffle on", "turn on shuffle") are one reading;
+            # the rival is the best sentence that means something else.
+            rival = next((t for t in ranked[1:] if not _same_calls(first, t)), None)
+            if rival is None or scores[first] - scores[rival] >= TIE_MARGIN:
                 return Heard(first)
-            return Heard(transcript, options=(_plain(first), _plain(second)))
+            return Heard(transcript, options=(_plain(first), _plain(rival)))
     return Heard(accepted or transcript)
 
 

@@ -578,7 +578,9 @@ class SpotifyTools:
         if not name.strip():
             raise SpotifyRequestRejected("A playlist needs a name.")
         if not tracks:
-            # "Make a playlist called Focus": an empty one, to add songs to later.
+            # "Make a playlist called Focus": an empty one, to add songs to later; said again, it
+            # is not made twice.
+            self._refuse_existing(name)
             return self._create(name, [], [], description=description, public=public)
         items, unresolved = self._resolve_tracks(tracks)
         if not items:
@@ -599,6 +601,8 @@ class SpotifyTools:
             count: How many songs, 1-50; null for 20.
         """
         found = self._find(artist, "artist", None, argument="artist")
+        title = name.strip() if name and name.strip() else f"Songs by {found.name}"
+        self._refuse_existing(title)  # the same command again makes no second playlist
         wanted = min(ARTIST_PLAYLIST_MAX, max(1, count or ARTIST_PLAYLIST_DEFAULT))
         items: list[_Item] = []
         seen: set[str] = set()
@@ -609,16 +613,15 @@ class SpotifyTools:
                 _with_artist("", found.name), ("track",), limit=10, offset=offset
             )
             for track in results.tracks:
-                title = _fold(match.name_core(track.name))
-                if title in seen or not _artist_matches(track.artists, found.name):
+                song = _fold(match.name_core(track.name))
+                if song in seen or not _artist_matches(track.artists, found.name):
                     continue
-                seen.add(title)  # one version of each song, not its remasters and live takes
+                seen.add(song)  # one version of each song, not its remasters and live takes
                 items.append(_track_item(track))
             if len(items) >= wanted or len(results.tracks) < 10:
                 break
         if not items:
             raise NotFound(f"Couldn't find songs by {_q(found.name)} on Spotify.")
-        title = name.strip() if name and name.strip() else f"Songs by {found.name}"
         return self._create(title, items[:wanted], [], description=None, public=False)
 
     @tool
@@ -1013,6 +1016,16 @@ class SpotifyTools:
             if done:
                 _prefix(err, f"Queued {done} of {len(uris)} songs, then:")
             raise
+
+    def _refuse_existing(self, name: str) -> None:
+        """Refuse to make a playlist the person already has by that exact name."""
+        wanted = _fold(name)
+        for playlist in self._client.my_playlists():
+            if _fold(playlist.name) == wanted:
+                raise SpotifyRequestRejected(
+                    f"You already have a playlist called {_q(playlist.name)}; "
+                    "say another name, or add songs to it."
+                )
 
     def _create(
         self,

@@ -142,3 +142,18 @@ def test_a_misheard_title_the_person_likes_is_found_among_their_own_songs(
     reply = listen(playing, whisper)(rec)
     assert reply.ok and reply.text == "Queued “Billie Jean” by Michael Jackson."
     assert len(state(sim)["queue"]) == 1
+
+
+def test_synonyms_tied_at_the_top_are_taken_only_when_every_other_reading_is_behind() -> None:
+    # The voice side accepted nothing: the best two are within 0.3 of each other.
+    clear = {"shuffle on": -2.0, "turn on shuffle": -2.1, "shuffle off": -3.0}
+    assert hearing.decide("Cephalon.", clear, None, -1.5) == hearing.Heard("shuffle on")
+    # "shuffle off" is as close as the synonym: which one was said is a question, not a guess.
+    close = {"shuffle on": -2.0, "turn on shuffle": -2.05, "shuffle off": -2.1}
+    asked = hearing.decide("Cephalon.", close, None, -1.5)
+    assert asked.options == ("shuffle on", "shuffle off")
+    # Far below what the recogniser heard: nothing is taken and nothing is asked.
+    far = {"shuffle on": -4.0, "shuffle off": -4.1}
+    assert hearing.decide("Turn on the lights.", far, None, -1.5) == hearing.Heard(
+        "Turn on the lights."
+    )

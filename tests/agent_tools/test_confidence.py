@@ -70,6 +70,12 @@ def test_an_empty_playlist_by_name(run: Run, sim: SimulatedSpotify) -> None:
     assert result.output.summary == "Created the empty playlist “Focus”."
     focus = [p for p in sim.snapshot()["playlists"].values() if p["name"] == "Focus"]
     assert len(focus) == 1 and focus[0]["track_uris"] == [] and not focus[0]["public"]
+    again = run("create_playlist", name="focus", tracks=[])  # said twice: not made twice
+    assert not again.ok
+    assert again.output.summary == (
+        "You already have a playlist called “Focus”; say another name, or add songs to it."
+    )
+    assert len([p for p in sim.snapshot()["playlists"].values() if p["name"] == "Focus"]) == 1
 
 
 def test_a_playlist_of_an_artists_songs_from_search(run: Run, sim: SimulatedSpotify) -> None:
@@ -79,5 +85,7 @@ def test_a_playlist_of_an_artists_songs_from_search(run: Run, sim: SimulatedSpot
     made = next(p for p in sim.snapshot()["playlists"].values() if p["name"].endswith("Simone"))
     labels = [label(sim, uri) for uri in made["track_uris"]]
     assert len(set(labels)) == 8 and all(label.endswith("— Nina Simone") for label in labels)
+    assert not run("playlist_from_artist", artist="Nina Simone").ok  # no second copy
+    assert sum(p["name"].endswith("Simone") for p in sim.snapshot()["playlists"].values()) == 1
     missing = run("playlist_from_artist", artist="the news")
     assert isinstance(missing.error, NotFound)
