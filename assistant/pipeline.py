@@ -283,15 +283,22 @@ class Pipeline:
         from assistant.agent import hearing
 
         names = self._names() if self._names is not None else None
-        sentences = hearing.candidates(transcript, names)
+        rescore = getattr(self._stt, "rescore", None)
+        scoring = callable(rescore) and getattr(self._stt, "can_rescore", True)
+        sentences = hearing.candidates(transcript, names, echo=scoring)
         if not sentences:
             return hearing.Heard(transcript)
         started = self._timer()
-        rescore = getattr(self._stt, "rescore", None)
-        if callable(rescore) and getattr(self._stt, "can_rescore", True):
+        if scoring:
+            assert callable(rescore)
             scored = rescore(recording, sentences, transcript)
             heard = hearing.decide(
-                transcript, scored.scores, scored.accepted, scored.transcript_score
+                transcript,
+                scored.scores,
+                scored.accepted,
+                scored.transcript_score,
+                log_probs=scored.log_probs,
+                transcript_log_prob=scored.transcript_log_prob,
             )
             how = "scored against the recording"
         else:

@@ -70,6 +70,7 @@ class SpotifyVocabulary:
         playlists: list[str] = []
         artists: dict[str, None] = {}
         tracks: dict[tuple[str, str], None] = {}
+        albums: dict[str, None] = {}
         devices: list[str] = []
         try:
             playlists = [p.name for p in self._client.my_playlists() if p.name.strip()]
@@ -81,6 +82,8 @@ class SpotifyVocabulary:
                     artists.setdefault(artist.name, None)
                 if track.name.strip() and track.artists:
                     tracks.setdefault((track.name, track.artists[0].name), None)
+                if track.album is not None and track.album.name.strip():
+                    albums.setdefault(track.album.name, None)
         except SpotifyError as err:
             logger.info("Vocabulary without recent artists: %s", type(err).__name__)
         try:
@@ -89,6 +92,8 @@ class SpotifyVocabulary:
             for track in self._client.saved_tracks(SAVED_TRACKS):
                 if track.name.strip() and track.artists:
                     tracks.setdefault((track.name, track.artists[0].name), None)
+                if track.album is not None and track.album.name.strip():
+                    albums.setdefault(track.album.name, None)
         except SpotifyError as err:
             logger.info("Vocabulary without liked songs: %s", type(err).__name__)
         try:
@@ -100,4 +105,5 @@ class SpotifyVocabulary:
             artists=tuple(a for a in artists if a.strip()),
             tracks=tuple(tracks),
             devices=tuple(dict.fromkeys(devices)),
+            albums=tuple(albums),
         )

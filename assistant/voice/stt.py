@@ -37,7 +37,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -101,12 +101,17 @@ class Rescored:
         accepted: The candidate that fits clearly best, or None.
         transcript_score: The free transcript's own fit, on the same scale (the yardstick).
         seconds: How long the scoring took.
+        log_probs: Each candidate's summed log-probability (how much less likely a whole
+            sentence is than the transcript, not per token).
+        transcript_log_prob: The free transcript's summed log-probability.
     """
 
     scores: Mapping[str, float]
     accepted: str | None
     transcript_score: float = 0.0
     seconds: float = 0.0
+    log_probs: Mapping[str, float] = field(default_factory=dict)
+    transcript_log_prob: float = 0.0
 
 
 class SpeechToText(Protocol):
@@ -538,6 +543,8 @@ class LocalWhisper:
             accepted=choice.accepted.text if choice.accepted is not None else None,
             transcript_score=choice.transcript.mean_log_prob,
             seconds=choice.seconds,
+            log_probs={c.text: c.log_prob for c in choice.ranked},
+            transcript_log_prob=choice.transcript.log_prob,
         )
 
     def _loaded_model(self) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from assistant.agent import hearing
+from assistant.agent.grammar import Names
 from assistant.agent.vocabulary import SpotifyVocabulary
 from assistant.pipeline import Pipeline, Reply, Utterance
 from assistant.sim import SimulatedSpotify
@@ -157,3 +158,48 @@ def test_synonyms_tied_at_the_top_are_taken_only_when_every_other_reading_is_beh
     assert hearing.decide("Turn on the lights.", far, None, -1.5) == hearing.Heard(
         "Turn on the lights."
     )
+
+
+def test_the_transcripts_own_words_are_tried_as_the_name_behind_a_commands_words() -> None:
+    assert "play songs by Taylor Swift" in hearing.echoes("Place ons by Taylor Swift.")
+    assert "play the album rumors" in hearing.echoes("Playin' the album, rumors.")
+    assert "add Billy Jean to the queue" in hearing.echoes("Ad Billy Jean to the Cube.")
+    # A command's word glued to the name is split off.
+    glued = hearing.echoes("Playbilly Gene by Michael Jackson.")
+    assert "play billy Gene by Michael Jackson" in glued
+    assert len(glued) <= hearing.ECHO_LIMIT
+    # Only for a recogniser that scores them against the recording: by spelling alone
+    # "Set an alarm for seven." is too close to "play an alarm for seven".
+    assert "play songs by Taylor Swift" in hearing.candidates("Place ons by Taylor Swift.")
+    assert not set(hearing.echoes("Set an alarm for seven.")) & set(
+        hearing.candidates("Set an alarm for seven.", echo=False)
+    )
+
+
+def test_an_echo_that_only_respells_one_of_the_persons_names_leaves_the_name_alone() -> None:
+    names = Names(tracks=(("Billie Jean", "Michael Jackson"),))
+    found = hearing.candidates("Ad Billy Jean to the Cube.", names)
+    assert "add Billie Jean to the queue" in found
+    assert "add Billy Jean to the queue" not in found
+
+
+def test_an_echo_is_taken_only_when_it_costs_the_recording_almost_nothing() -> None:
+    # Figures as measured with Piper's joe (summed natural-log probabilities).
+    said, heard = "play songs by Taylor Swift", "Place ons by Taylor Swift."
+    scores = {said: -0.45, "pause": -4.0}
+    taken = hearing.decide(
+        heard, scores, said, -0.42, log_probs={said: -2.7}, transcript_log_prob=-2.5
+    )
+    assert taken == hearing.Heard(said)
+    # "Call mom." as "play mom": the command's word was not said (17 less likely).
+    call = hearing.decide(
+        "Call mom.",
+        {"play mom": -5.4, "pause": -6.0},
+        "play mom",
+        -2.0,
+        log_probs={"play mom": -23.3},
+        transcript_log_prob=-6.0,
+    )
+    assert call == hearing.Heard("Call mom.")
+    # Without the sums an echo is never taken.
+    assert hearing.decide(heard, scores, said, -0.42) == hearing.Heard(heard)

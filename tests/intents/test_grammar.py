@@ -196,7 +196,7 @@ def test_names_fill_the_templates_and_every_candidate_parses_back(
         if understood is None or understood.quality < 1.0:
             problems.append(sentence)
     assert problems == []
-    filled = len(list(grammar()._filled(sim_names)))
+    filled = len(list(grammar().filled(sim_names)))
     line = (
         f"Grammar candidates: {len(fixed)} fixed; {len(named)} with the simulator user's names "
         f"({len(sim_names.playlists)} playlists, {len(sim_names.artists)} artists, "

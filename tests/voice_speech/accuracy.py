@@ -8,8 +8,9 @@ same command typed does on another fresh demo Segue:
 
 - **right**: it did what the typed command does: the same state afterwards and the same ``ok``;
   for a command that only reads ("what's playing", "show my playlists"), the same reply;
-- **refused**: the state did not change: nothing was done (Segue said it did not understand, or
-  answered something else). For a trap (a ``negative`` command) this is the right outcome;
+- **refused**: the state did not change: nothing was done (Segue said it did not understand,
+  asked a question such as "Did you mean “Creep” by Radiohead?", or answered something else).
+  For a trap (a ``negative`` command) this is the right outcome;
 - **wrong**: the state changed, and not as the typed command changes it (another song plays, the
   volume went down instead of up, a trap started music): the outcome a user minds most.
 """
@@ -63,14 +64,19 @@ class SameWhisper:
 
 
 class DemoSegue:
-    """A fresh demo Segue (its own simulated Spotify) after the setup and ``before`` commands."""
+    """A fresh demo Segue (its own simulated Spotify) after the setup and ``before`` commands.
 
-    def __init__(self, before: Sequence[str] = ()) -> None:
+    With a ``history`` ("Title by Artist" each), those songs are played first (typed), so the
+    demo user's recent plays hold them, as a regular listener's do.
+    """
+
+    def __init__(self, before: Sequence[str] = (), history: Sequence[str] = ()) -> None:
         self.assistant = build_assistant(
             Settings.model_validate({}), data_dir=None, demo=True, environ={}
         )
         try:
-            for text in (SETUP_COMMAND, *before):
+            played = [f"play {song}" for song in history]
+            for text in (*played, SETUP_COMMAND, *before):
                 reply = self.typed(text)
                 if not reply.ok:
                     raise AssertionError(f"setting up with {text!r} failed: {reply.text}")
@@ -146,6 +152,7 @@ class Effect:
     after: State
     transcript: str | None = None
     stt_seconds: float = 0.0
+    question: tuple[str, ...] | None = None
 
     @property
     def changed(self) -> bool:
@@ -168,9 +175,10 @@ def spoken_effect(
     vocabulary: Sequence[str],
     *,
     rescoring: bool = True,
+    history: Sequence[str] = (),
 ) -> Effect:
-    """What the spoken command does (on a fresh demo Segue)."""
-    with DemoSegue(command.before) as segue:
+    """What the spoken command does (on a fresh demo Segue with that listening history)."""
+    with DemoSegue(command.before, history) as segue:
         before = segue.state()
         reply = segue.spoken(whisper, rec, vocabulary, rescoring=rescoring)
         return Effect(
@@ -180,6 +188,7 @@ def spoken_effect(
             segue.state(),
             transcript=reply.transcript,
             stt_seconds=reply.timings.stt / 1000,
+            question=reply.question,
         )
 
 
@@ -215,6 +224,7 @@ class Trial:
     expected_reply: str
     stt_seconds: float
     audio_seconds: float
+    asked: bool = False
 
     @property
     def missed(self) -> bool:
@@ -243,10 +253,15 @@ def judge(
     vocabulary: Sequence[str],
     *,
     rescoring: bool = True,
+    history: Sequence[str] = (),
 ) -> Trial:
-    """Run one spoken command and judge it against the typed one (or against doing nothing)."""
+    """Run one spoken command and judge it against the typed one (or against doing nothing).
+
+    The typed yardstick runs without the history: a typed name is searched, not heard, and the
+    state compared (playback, queue, playlists, library) does not hold the recent plays.
+    """
     expected = typed_effect(command)
-    got = spoken_effect(command, rec, whisper, vocabulary, rescoring=rescoring)
+    got = spoken_effect(command, rec, whisper, vocabulary, rescoring=rescoring, history=history)
     return Trial(
         corpus=corpus,
         voice=voice,
@@ -257,6 +272,7 @@ def judge(
         expected_reply=expected.text,
         stt_seconds=got.stt_seconds,
         audio_seconds=rec.duration_s,
+        asked=got.question is not None and not got.changed,
     )
 
 
@@ -265,6 +281,7 @@ class Counts:
     right: int = 0
     refused: int = 0
     wrong: int = 0
+    asked: int = 0  # of the refused: Segue asked a question ("Did you mean ...?") instead
 
     @property
     def total(self) -> int:
@@ -290,6 +307,7 @@ class Tally:
             right=sum(t.outcome == "right" for t in trials),
             refused=sum(t.outcome == "refused" for t in trials),
             wrong=sum(t.outcome == "wrong" for t in trials),
+            asked=sum(t.outcome == "refused" and t.asked for t in trials),
         )
 
     def misses(self, corpus: str, voice: str) -> list[Trial]:
@@ -306,8 +324,9 @@ class Tally:
         rtf = f"; real-time factor {stt / audio:.2f}" if audio else ""
         wall = self.wall_seconds.get((corpus, voice))
         took = f"; {wall:.1f} s in all" if wall is not None else ""
+        asked = f" ({c.asked} of them a question)" if c.asked else ""
         return (
-            f"right {c.right}, refused {c.refused}, wrong {c.wrong} of {c.total} "
+            f"right {c.right}, refused {c.refused}{asked}, wrong {c.wrong} of {c.total} "
             f"({'right' if corpus == 'positive' else 'refused'} {rate:.0%}){rtf}{took}"
         )
 
@@ -322,12 +341,15 @@ def run_corpus(
     vocabulary: Sequence[str],
     *,
     rescoring: bool = True,
+    history: Sequence[str] = (),
 ) -> list[Trial]:
     """Judge each command spoken (``recordings[i]`` says ``commands[i]``); add to ``tally``."""
     started = time.perf_counter()
     trials = []
     for command, rec in zip(commands, recordings, strict=True):
-        trial = judge(corpus, voice, command, rec, whisper, vocabulary, rescoring=rescoring)
+        trial = judge(
+            corpus, voice, command, rec, whisper, vocabulary, rescoring=rescoring, history=history
+        )
         tally.add(trial)
         trials.append(trial)
     tally.wall_seconds[(corpus, voice)] = time.perf_counter() - started

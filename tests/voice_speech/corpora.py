@@ -121,3 +121,39 @@ NEGATIVE: tuple[Command, ...] = (
 )
 
 CORPORA: dict[str, tuple[Command, ...]] = {"positive": POSITIVE, "negative": NEGATIVE}
+
+# What a regular listener has played lately (oldest first), for the runs "with their history":
+# Segue fills the grammar's sentences with the titles and artists of recent plays, so a person
+# saying a song they know is checked against it. It holds the corpus's titles among rivals that
+# sound alike or share words ("Creep" by TLC, two "Halo"s, two "Dreams", "Beat It" from
+# "Thriller"), and artists the corpus plays songs of (Daft Punk, Taylor Swift).
+HISTORY: tuple[str, ...] = (
+    "Creep by TLC",
+    "Halo by Beyoncé",
+    "Halo by Depeche Mode",
+    "Dreams by Fleetwood Mac",
+    "Dreams by The Cranberries",
+    "Beat It by Michael Jackson",
+    "Get Lucky (feat. Pharrell Williams and Nile Rodgers) by Daft Punk",
+    "Blank Space by Taylor Swift",
+    "Clean by Taylor Swift",
+    "Hurt by Johnny Cash",
+    "Hallelujah by Jeff Buckley",
+    "Feeling Good by Nina Simone",
+    "Hey Ya! by OutKast",
+    "Levitating by Dua Lipa",
+    "Clocks by Coldplay",
+    "Enter Sandman by Metallica",
+    "Lose Yourself by Eminem",
+    "Skinny Love by Bon Iver",
+    "Sweet Child O' Mine by Guns N' Roses",
+    "Ain't No Sunshine by Bill Withers",
+    "Nuvole bianche by Ludovico Einaudi",
+    "Hey Brother by Avicii",
+    "Rolling in the Deep by Adele",
+    "Billie Jean by Michael Jackson",
+    "Creep by Radiohead",
+    "Mr. Brightside by The Killers",
+    "Blinding Lights by The Weeknd",
+    "Come Together by The Beatles",
+)

@@ -7,25 +7,36 @@ bundled tiny.en model with the simulator user's vocabulary, and run through a fr
 each. ``accuracy.py`` judges each one right, refused (nothing changed) or wrong (the state changed,
 and not as the typed command changes it). The figures go to the terminal summary.
 
+Each corpus runs for two listeners: a new one (the demo user as it starts: no recent plays but
+"Bohemian Rhapsody") and a regular one, whose recent plays (``corpora.HISTORY``: the corpus's
+titles among 28 songs, with rivals such as "Creep" by TLC and two "Halo"s) give the grammar's
+sentences their names. Traps run for the regular listener, where more names could be mistaken.
+
 Measured on this project's 2-core machine (faster-whisper 1.2, tiny.en int8, beam 5; Piper 1.8
 with joe-medium at length scale 1.0, seeded so each run speaks the same), with the grammar's
 sentences scored against each recording when the transcript is not a command (``agent/hearing.py``,
 ``voice/rescore.py``) and, for comparison, the same transcripts taken as they are:
 
-| corpus, voice | right | refused | wrong | without rescoring |
+| corpus, voice, listener | right | refused (a question) | wrong | without rescoring |
 |---|---|---|---|---|
-| positive, espeak-ng en-us 140 wpm | 38/45 | 7 | 0 | 30 right, 0 wrong |
-| positive, piper joe 1.0 | 36/45 | 9 | 0 | 29 right, 1 wrong ("volume seventy" -> "Volume 17.") |
-| negative, espeak-ng en-us 140 wpm | - | 20/20 | 0 | 20 refused |
-| negative, piper joe 1.0 | - | 20/20 | 0 | 20 refused |
+| positive, espeak-ng en-us 140 wpm, new | 39/45 | 6 (1) | 0 | 30 right, 0 wrong |
+| positive, piper joe 1.0, new | 38/45 | 7 (4) | 0 | 29 right, 1 wrong |
+| positive, espeak-ng en-us 140 wpm, regular | 40/45 | 5 (1) | 0 | 30 right, 0 wrong |
+| positive, piper joe 1.0, regular | 40/45 | 5 (4) | 0 | 29 right, 1 wrong |
+| negative, espeak-ng en-us 140 wpm, regular | - | 20/20 | 0 | 20 refused |
+| negative, piper joe 1.0, regular | - | 20/20 | 0 | 20 refused |
 
-What rescoring recovers: short commands ("Cephalon." -> "shuffle on", "Vause." -> "pause",
-"Scoop." -> "skip", "Newt." -> "mute"), "add this to" a playlist ("And Mr. Kill Vibes."), and
-"play my playlist X" ("Play My Playless Deep Work."). "volume seventy" heard as "Volume 17." is
-now a question ("Did you say “volume 17” or “volume 70”?"), as is "mute" / "unmute" when the two
-fit equally. What is still refused: titles the person has not played (the demo has no history,
-so "Play Creek by Radiohead." has no sentence to be checked against; Segue asks "Did you mean
-...?" or says nothing matched), "Cubility Gene.", "Playin' the album, rumors.".
+The one wrong action without rescoring is "volume seventy" heard as "Volume 17.". What rescoring
+recovers: short commands ("Cephalon." -> "shuffle on", "Vause." -> "pause", "Scoop." -> "skip",
+"Newt." -> "mute"), "add this to" a playlist ("And Mr. Kill Vibes."), "play my playlist X"
+("Play My Playless Deep Work."), the person's own songs ("Cubility Gene." -> "queue Billie
+Jean" for the regular listener) and, with the transcript's own words behind repaired command
+words, "Place ons by Taylor Swift." and "Playin' the album, rumors.". What is asked: "Volume
+17." ("Did you say “volume 17” or “volume 70”?"), "I'm mute." (mute or unmute), and titles heard
+one sound off ("Play Creek by Radiohead." -> "Did you mean “Creep” by Radiohead?": the model's
+scores cannot tell such a pair apart reliably, so Segue asks even for a song the person played).
+What is refused: "It's good." for "skip", "Play Creek, Ivera Adele, Head.", "Playin' the album
+Freeler.".
 
 Set ``SEGUE_SPEECH_ALL_VOICES=1`` to also run espeak-ng en-gb at 170 wpm, Piper faster (0.85),
 slower (1.15) and with pink noise at 15 dB SNR (about 3 more minutes; reported, with no floors).
@@ -60,34 +71,44 @@ from tests.voice_speech.accuracy import (
     run_corpus,
     typed_effect,
 )
-from tests.voice_speech.corpora import CORPORA, NEGATIVE, POSITIVE
+from tests.voice_speech.corpora import CORPORA, HISTORY, NEGATIVE, POSITIVE
 
-# Floors sit a few commands below what was measured (38 and 36 of 45): int8 decoding can differ
-# by a command or two between CPUs. Raise them as recognition improves.
+# Floors sit a few commands below what was measured: int8 decoding can differ by a command or
+# two between CPUs. Raise them as recognition improves.
 RIGHT_FLOOR = {
-    ("positive", ESPEAK_US.name): 35,
-    ("positive", PIPER_JOE.name): 33,
+    ("positive", ESPEAK_US.name, False): 36,
+    ("positive", PIPER_JOE.name, False): 35,
+    ("positive", ESPEAK_US.name, True): 37,
+    ("positive", PIPER_JOE.name, True): 37,
 }
 # Wrong actions allowed: none. A spoken command Segue is not sure of changes nothing.
 WRONG_CEILING = {
-    ("positive", ESPEAK_US.name): 0,
-    ("positive", PIPER_JOE.name): 0,
-    ("negative", ESPEAK_US.name): 0,
-    ("negative", PIPER_JOE.name): 0,
+    (corpus, voice.name, history): 0
+    for corpus in ("positive", "negative")
+    for voice in (ESPEAK_US, PIPER_JOE)
+    for history in (False, True)
 }
 
-RUNS: list[tuple[Corpus, Voice]] = [
-    ("positive", ESPEAK_US),
-    ("positive", PIPER_JOE),
-    ("negative", ESPEAK_US),
-    ("negative", PIPER_JOE),
+# (corpus, voice, with the listener's history). Traps run with the history: more of the
+# person's names means more sentences a trap could be mistaken for.
+RUNS: list[tuple[Corpus, Voice, bool]] = [
+    ("positive", ESPEAK_US, False),
+    ("positive", PIPER_JOE, False),
+    ("positive", ESPEAK_US, True),
+    ("positive", PIPER_JOE, True),
+    ("negative", ESPEAK_US, True),
+    ("negative", PIPER_JOE, True),
 ]
 if os.environ.get("SEGUE_SPEECH_ALL_VOICES"):
     RUNS += [
-        (corpus, voice)
+        (corpus, voice, True)
         for voice in (PIPER_JOE_NOISY, ESPEAK_GB_FAST, PIPER_JOE_FAST, PIPER_JOE_SLOW)
         for corpus in ("positive", "negative")
     ]
+
+
+def _label(voice: Voice, history: bool) -> str:
+    return f"{voice.name}, {'a regular listener' if history else 'a new listener'}"
 
 
 @pytest.fixture(scope="module")
@@ -136,11 +157,14 @@ def test_typed_commands_do_something_and_traps_do_nothing() -> None:
 
 
 @pytest.mark.parametrize(
-    ("corpus", "voice"), RUNS, ids=[f"{corpus}-{voice.name}" for corpus, voice in RUNS]
+    ("corpus", "voice", "history"),
+    RUNS,
+    ids=[f"{corpus}-{voice.name}-{'history' if h else 'new'}" for corpus, voice, h in RUNS],
 )
 def test_spoken_commands_right_refused_or_wrong(
     corpus: Corpus,
     voice: Voice,
+    history: bool,
     voices: Voices,
     whisper: LocalWhisper,
     sim_vocabulary: list[str],
@@ -152,27 +176,39 @@ def test_spoken_commands_right_refused_or_wrong(
     recordings = [voices(voice, command.text) for command in commands]
     synthesis = time.perf_counter() - started
     same = SameWhisper(whisper)
-    run_corpus(tally, corpus, commands, voice.name, recordings, same, sim_vocabulary)
+    played = HISTORY if history else ()
+    label = _label(voice, history)
+    run_corpus(tally, corpus, commands, label, recordings, same, sim_vocabulary, history=played)
     # The same words without rescoring: what the grammar's candidates add.
-    plain = f"{voice.name}, without rescoring"
-    run_corpus(tally, corpus, commands, plain, recordings, same, sim_vocabulary, rescoring=False)
+    plain = f"{label}, without rescoring"
+    run_corpus(
+        tally,
+        corpus,
+        commands,
+        plain,
+        recordings,
+        same,
+        sim_vocabulary,
+        rescoring=False,
+        history=played,
+    )
     report(f"spoken accuracy, {corpus}, {plain}", tally.summary(corpus, plain))
 
-    counts = tally.counts(corpus, voice.name)
-    misses = tally.misses(corpus, voice.name)
+    counts = tally.counts(corpus, label)
+    misses = tally.misses(corpus, label)
     report(
-        f"spoken accuracy, {corpus}, {voice.name}",
-        f"{tally.summary(corpus, voice.name)}; synthesis {synthesis:.1f} s "
+        f"spoken accuracy, {corpus}, {label}",
+        f"{tally.summary(corpus, label)}; synthesis {synthesis:.1f} s "
         f"({voices.mean_seconds(voice):.2f} s a command)",
     )
     if misses:
         report(
-            f"spoken accuracy, {corpus}, {voice.name}, misses",
+            f"spoken accuracy, {corpus}, {label}, misses",
             "; ".join(f"{t.command.text!r} -> {t.transcript!r} [{t.outcome}]" for t in misses),
         )
     print("\n  " + "\n  ".join(t.describe() for t in misses))
 
-    key = (corpus, voice.name)
+    key = (corpus, voice.name, history)
     if key in WRONG_CEILING:
         wrong = [t.describe() for t in misses if t.outcome == "wrong"]
         assert counts.wrong <= WRONG_CEILING[key], wrong

@@ -64,6 +64,7 @@ class Names:
         artists: Artist names.
         tracks: Tracks, each "Title by Artist" or (title, artist).
         devices: Device names.
+        albums: Album names.
         current: The playing track, "Title by Artist" or (title, artist); None when nothing plays.
     """
 
@@ -71,6 +72,7 @@ class Names:
     artists: tuple[str, ...] = ()
     tracks: tuple[str | tuple[str, str], ...] = ()
     devices: tuple[str, ...] = ()
+    albums: tuple[str, ...] = ()
     current: str | tuple[str, str] | None = None
 
 

@@ -254,6 +254,10 @@ class Grammar:
         """
         return list(self._spoken)
 
+    def speech_verbs(self) -> list[str]:
+        """The first words of the ``speech`` templates ("play", "queue", "add", ...)."""
+        return list(dict.fromkeys(t.split()[0].casefold() for t in self._speech if t.split()))
+
     def fixed_sentences(self) -> list[str]:
         """The commands without slots: per template its shortest phrasings and its first full one.
 
@@ -288,14 +292,14 @@ class Grammar:
     def sentences(self, names: Names | None = None, *, limit: int | None = None) -> list[str]:
         """Candidate sentences for speech recognition; see :func:`sentences`."""
         found = dict.fromkeys(self.fixed_sentences())
-        for sentence in self._filled(names or Names()):
-            if sentence not in found and self._understood_fully(sentence):
+        for sentence in self.filled(names or Names()):
+            if sentence not in found and self.understood_fully(sentence):
                 found[sentence] = None
         result = list(found)
         return result if limit is None else result[:limit]
 
     @functools.lru_cache(maxsize=20_000)  # noqa: B019 (one grammar lives as long as the process)
-    def _understood_fully(self, sentence: str) -> bool:
+    def understood_fully(self, sentence: str) -> bool:
         """Whether ``sentence`` parses to calls with quality 1.0 (a name may fail its checks)."""
         understood = self.understand(sentence)
         if understood is None or understood.quality < 1.0:
@@ -303,8 +307,13 @@ class Grammar:
             return False
         return True
 
-    def _filled(self, names: Names) -> Iterator[str]:
-        """The ``speech`` templates filled with ``names`` (and 0-100 for ``{percent}``)."""
+    def filled(self, names: Names, *, numbers: bool = True) -> Iterator[str]:
+        """The ``speech`` templates filled with ``names``, unchecked (see :meth:`sentences`).
+
+        Args:
+            names: The names to fill in.
+            numbers: Also fill ``{percent}`` with 0-100.
+        """
         pairs = [_title_artist(track) for track in names.tracks]
         if names.current is not None:
             pairs.insert(0, _title_artist(names.current))
@@ -315,7 +324,8 @@ class Grammar:
             "device": names.devices,
             "artist": artists,
             "track": titles,
-            "percent": [str(n) for n in range(101)],
+            "album": names.albums,
+            "percent": [str(n) for n in range(101)] if numbers else [],
         }
         for template in self._speech:
             wanted = set(_PLACEHOLDER.findall(template))
