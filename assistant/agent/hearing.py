@@ -12,7 +12,9 @@ text gives no scores).
   with: the same words with a "-teen" number for a "-ty" one and back ("17" / "70"). The local
   model cannot tell those apart reliably (measured on four voices: a correct "Volume 70." scored
   below "Volume 17." on one, a wrong "Volume 17." above "Volume 70." on another), so unless its
-  own reading wins clearly (``NUMBER_CLEAR``), Segue asks which was meant. Other understood
+  own reading wins clearly (``TWIN_CLEAR``), Segue asks which was meant. The grammar's
+  ``confusable`` commands ("mute" / "unmute") are checked against each other the same way,
+  whether the transcript says one of them or the recording is found to. Other understood
   commands stand as heard: swapping one fixed command for another by score turned a correct
   "Next." into "what's next".
 - Any other transcript is checked against the grammar's ``spoken_commands`` (every command
@@ -55,7 +57,7 @@ NAMED_LIMIT = 20
 # How much better (mean log-probability per token) the heard number must fit the recording than
 # its "-teen"/"-ty" twin to be taken without asking. Measured gaps for numbers heard right: 0.02
 # to 3.04 (half of them under 1.6); for "seventy" heard as 17: 0.97.
-NUMBER_CLEAR = 1.2
+TWIN_CLEAR = 1.2
 # When no candidate is accepted but the best two fit the recording about equally well, and about
 # as well as the transcript does, Segue asks which was said ("mute" or "unmute"). The voice
 # side accepts a candidate at most 2.0 below the transcript and 0.3 above the next; sentences
@@ -114,6 +116,23 @@ def _number_variants(transcript: str) -> list[str]:
     return variants
 
 
+def _confusable_with(sentence: str) -> list[str]:
+    """The grammar's ``confusable`` commands ``sentence`` may be mistaken for ("mute" -> unmute)."""
+    folded = fold(sentence)
+    return [
+        other
+        for group in grammar.grammar().confusable()
+        if folded in {fold(member) for member in group}
+        for other in group
+        if fold(other) != folded
+    ]
+
+
+def _twins(transcript: str) -> list[str]:
+    """What an understood transcript is easily confused with: number twins, confusable commands."""
+    return [*_number_variants(transcript), *_confusable_with(transcript)]
+
+
 def _closest(transcript: str, sentences: Sequence[str], limit: int) -> list[str]:
     return sorted(sentences, key=lambda s: -closeness(transcript, s))[:limit]
 
@@ -137,7 +156,7 @@ def candidates(transcript: str, names: Names | None = None, *, echo: bool = True
     understood = grammar.understand(transcript)
     spoken = grammar.grammar().spoken_commands()
     if understood is not None and understood.quality >= 1.0:
-        variants = [v for v in _number_variants(transcript) if fold(v) != fold(transcript)]
+        variants = [v for v in _twins(transcript) if fold(v) != fold(transcript)]
         return [transcript, *variants] if variants else []
     fixed = set(grammar.grammar().fixed_sentences())
     named = [s for s in grammar.sentences(names) if s not in fixed]
@@ -244,6 +263,11 @@ def decide(
         transcript_log_prob: The transcript's summed log-probability.
     """
     echoed = set(_echoes(transcript))
+    if accepted is not None and accepted not in echoed:
+        twins = [t for t in _confusable_with(accepted) if t in scores]
+        twin = max(twins, key=scores.__getitem__, default=None)
+        if twin is not None and scores[accepted] - scores[twin] < TWIN_CLEAR:
+            return Heard(transcript, options=(_plain(accepted), _plain(twin)))
     if accepted is not None and accepted in echoed:
         cost = (
             None
@@ -260,7 +284,7 @@ def decide(
         if not others:
             return Heard(transcript)
         twin = max(others, key=others.__getitem__)
-        if scores[transcript] - others[twin] >= NUMBER_CLEAR:
+        if scores[transcript] - others[twin] >= TWIN_CLEAR:
             return Heard(transcript)
         first, second = sorted((transcript, twin), key=lambda t: -scores[t])
         return Heard(transcript, options=(_plain(first), _plain(second)))

@@ -115,6 +115,8 @@ def test_openai_speech_is_matched_to_a_command_only_when_very_close(
         ("Volume 17.", ["Volume 17.", "Volume 70."]),
         ("Set the volume to 40%.", ["Set the volume to 40%.", "Set the volume to 14%."]),
         ("Volume 25.", []),  # no twin: nothing to check
+        ("Mute.", ["Mute.", "unmute"]),  # the grammar's confusable commands
+        ("Unmute.", ["Unmute.", "mute"]),
         ("Pause.", []),  # understood: stands as heard
         ("Play Creep by Radiohead.", []),
     ],
@@ -203,3 +205,14 @@ def test_an_echo_is_taken_only_when_it_costs_the_recording_almost_nothing() -> N
     assert call == hearing.Heard("Call mom.")
     # Without the sums an echo is never taken.
     assert hearing.decide(heard, scores, said, -0.42) == hearing.Heard(heard)
+
+
+def test_a_command_found_for_a_recording_is_asked_about_when_its_confusable_twin_fits_as_well() -> (
+    None
+):
+    # Piper's "unmute", heard "I'm mute.": "mute" won the scoring by 1.0 only.
+    close = {"mute": -1.0, "unmute": -2.0, "pause": -5.0}
+    asked = hearing.decide("I'm mute.", close, "mute", -0.8)
+    assert asked == hearing.Heard("I'm mute.", options=("mute", "unmute"))
+    clear = {"mute": -1.0, "unmute": -2.5, "pause": -5.0}
+    assert hearing.decide("I'm mute.", clear, "mute", -0.8) == hearing.Heard("mute")

@@ -19,9 +19,9 @@ sentences scored against each recording when the transcript is not a command (``
 
 | corpus, voice, listener | right | refused (a question) | wrong | without rescoring |
 |---|---|---|---|---|
-| positive, espeak-ng en-us 140 wpm, new | 39/45 | 6 (1) | 0 | 30 right, 0 wrong |
+| positive, espeak-ng en-us 140 wpm, new | 38/45 | 7 (2) | 0 | 30 right, 0 wrong |
 | positive, piper joe 1.0, new | 38/45 | 7 (4) | 0 | 29 right, 1 wrong |
-| positive, espeak-ng en-us 140 wpm, regular | 40/45 | 5 (1) | 0 | 30 right, 0 wrong |
+| positive, espeak-ng en-us 140 wpm, regular | 39/45 | 6 (2) | 0 | 30 right, 0 wrong |
 | positive, piper joe 1.0, regular | 40/45 | 5 (4) | 0 | 29 right, 1 wrong |
 | negative, espeak-ng en-us 140 wpm, regular | - | 20/20 | 0 | 20 refused |
 | negative, piper joe 1.0, regular | - | 20/20 | 0 | 20 refused |
@@ -32,14 +32,16 @@ recovers: short commands ("Cephalon." -> "shuffle on", "Vause." -> "pause", "Sco
 ("Play My Playless Deep Work."), the person's own songs ("Cubility Gene." -> "queue Billie
 Jean" for the regular listener) and, with the transcript's own words behind repaired command
 words, "Place ons by Taylor Swift." and "Playin' the album, rumors.". What is asked: "Volume
-17." ("Did you say “volume 17” or “volume 70”?"), "I'm mute." (mute or unmute), and titles heard
+17." ("Did you say “volume 17” or “volume 70”?"), "I'm mute." and "A Nute." (mute or unmute:
+the grammar's ``confusable`` pair, asked about unless one fits clearly better), and titles heard
 one sound off ("Play Creek by Radiohead." -> "Did you mean “Creep” by Radiohead?": the model's
 scores cannot tell such a pair apart reliably, so Segue asks even for a song the person played).
 What is refused: "It's good." for "skip", "Play Creek, Ivera Adele, Head.", "Playin' the album
 Freeler.".
 
 Set ``SEGUE_SPEECH_ALL_VOICES=1`` to also run espeak-ng en-gb at 170 wpm, Piper faster (0.85),
-slower (1.15) and with pink noise at 15 dB SNR (about 3 more minutes; reported, with no floors).
+slower (1.15) and with pink noise at 15 dB SNR (about 5 more minutes; reported, with no floors).
+Measured for the regular listener: 35, 38, 40 and 40 of 45 right, 0 wrong; every trap refused.
 """
 
 from __future__ import annotations

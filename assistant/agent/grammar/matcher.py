@@ -103,6 +103,9 @@ class Grammar:
         self._checks = Checks(Words.from_dict(document["words"]))
         self._speech: tuple[str, ...] = tuple(document.get("speech", ()))
         self._spoken: tuple[str, ...] = tuple(document.get("spoken_commands", ()))
+        self._confusable: tuple[tuple[str, ...], ...] = tuple(
+            tuple(group) for group in document.get("confusable", ())
+        )
         self._blocks: dict[int, _Block] = {}
         self._ordered: list[_Block] = []
         for intent in self._intents.intents.values():
@@ -257,6 +260,10 @@ class Grammar:
     def speech_verbs(self) -> list[str]:
         """The first words of the ``speech`` templates ("play", "queue", "add", ...)."""
         return list(dict.fromkeys(t.split()[0].casefold() for t in self._speech if t.split()))
+
+    def confusable(self) -> list[tuple[str, ...]]:
+        """Spoken commands the local model mistakes for each other (``confusable`` in the YAML)."""
+        return list(self._confusable)
 
     def fixed_sentences(self) -> list[str]:
         """The commands without slots: per template its shortest phrasings and its first full one.
