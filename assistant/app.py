@@ -22,6 +22,7 @@ from assistant.secrets import OPENAI_API_KEY, MemoryKeyring, SecretStore
 from assistant.spotify.auth import SpotifyAuth
 from assistant.spotify.client import SpotifyClient
 from assistant.spotify.devices import LocalPlayer
+from assistant.spotify.ducking import VolumeDucker
 
 if TYPE_CHECKING:
     import openai
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from assistant.agent.llm import ChatModel
     from assistant.desktop.notify import Notifier
     from assistant.pipeline import Pipeline
+    from assistant.spotify.control import PlayerControl
+    from assistant.spotify.local import LocalApp
     from assistant.voice.audio import Recording
     from assistant.voice.stt import Rescored, SpeechToText, Transcript
     from assistant.voice.tts import Speaker
@@ -37,11 +40,26 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 KNOWLEDGE_FILE = "knowledge.sqlite3"
+BUILDS_FILE = "builds.sqlite3"
+UNFINISHED_BUILD_WINDOW = 3600.0  # seconds "try again" reaches back for an unfinished build
+KEYRING_LOCK_FILE = "keyring.lock"
+THIS_COMPUTER_FILE = "this-computer.sqlite3"  # which listed Spotify player is this computer's
 
 
-def build_secrets() -> SecretStore:
-    """The secret store over the system keyring (``PYTHON_KEYRING_BACKEND`` is honoured)."""
-    return SecretStore()
+def build_secrets(data_dir: Path | None = None) -> SecretStore:
+    """The secret store over the system keyring (``PYTHON_KEYRING_BACKEND`` is honoured).
+
+    Every Segue process locks the same file in the data dir while it uses the keyring, so a token
+    refresh in one never races another's.
+
+    Args:
+        data_dir: Where the lock file lives; the platform's data dir for Segue by default.
+    """
+    if data_dir is None:
+        from assistant.config import Paths
+
+        data_dir = Paths.default().data_dir
+    return SecretStore(lock_file=data_dir / KEYRING_LOCK_FILE)
 
 
 def build_auth(settings: Settings, secrets: SecretStore) -> SpotifyAuth:
@@ -68,14 +86,57 @@ def build_spotify(settings: Settings, auth: SpotifyAuth) -> SpotifyClient:
     )
 
 
-def build_local_player(settings: Settings, client: SpotifyClient) -> LocalPlayer:
-    """This computer's Spotify desktop player, started on demand."""
+def build_local_player(
+    settings: Settings, client: SpotifyClient, data_dir: Path | None = None
+) -> LocalPlayer:
+    """This computer's Spotify desktop player, started on demand.
+
+    Args:
+        settings: The settings.
+        client: The Spotify client.
+        data_dir: Where the id of this computer's player is remembered; None keeps it in memory.
+    """
+    from assistant.spotify.devices import DeviceMemory
+
     command = shlex.split(settings.spotify_app_command) if settings.spotify_app_command else None
     return LocalPlayer(
         client,
         device_name=settings.spotify_device_name,
         launch_command=command,
         wait_seconds=settings.device_wait_seconds,
+        memory=DeviceMemory(data_dir / THIS_COMPUTER_FILE if data_dir is not None else None),
+    )
+
+
+def build_local_app(settings: Settings, *, demo: bool = False) -> LocalApp | None:
+    """This computer's Spotify app, through its platform's local interface; None when off.
+
+    MPRIS on Linux, AppleScript on macOS, the media session on Windows. None when
+    ``local_control`` is false, and in demo mode, where Segue plays the simulated Spotify: a real
+    Spotify app running here is not the demo's to pause or skip.
+    """
+    if demo or not settings.local_control:
+        return None
+    from assistant.spotify.local import local_app_for
+
+    return local_app_for()
+
+
+def build_player_control(
+    settings: Settings, client: SpotifyClient, player: LocalPlayer, local: LocalApp | None
+) -> PlayerControl:
+    """Where transport commands and "what's playing" go: the app here or the Web API.
+
+    Args:
+        settings: The settings (this computer's device name, for "what's playing").
+        client: The Spotify client.
+        player: This computer's player on the Web API (started on "no active device").
+        local: This computer's app through its local interface; None for the Web API only.
+    """
+    from assistant.spotify.control import PlayerControl
+
+    return PlayerControl(
+        client, player, local, this_computer=settings.spotify_device_name or socket.gethostname()
     )
 
 
@@ -140,6 +201,9 @@ def build_agent(
     *,
     model: ChatModel | None,
     data_dir: Path | None,
+    demo: bool = False,
+    volume: VolumeDucker | None = None,
+    control: PlayerControl | None = None,
 ) -> Agent:
     """The agent: the Spotify tools, the fast path and (with a model) the tool loop.
 
@@ -148,13 +212,21 @@ def build_agent(
         client: The Spotify client.
         player: This computer's Spotify player.
         model: The chat model; None when no OpenAI key is configured (fast path only).
-        data_dir: Where the music-knowledge cache lives; None keeps no cache.
+        data_dir: Where the music-knowledge cache and the playlist builds live; None keeps no
+            cache and the builds in memory.
+        demo: Whether Spotify is the demo's simulator, which lives only as long as this process:
+            its playlist builds are kept in memory.
+        volume: The desktop's ducker, through which the volume commands act (see
+            spotify/ducking.py); None for one that never ducks.
+        control: Where transport commands go, this computer's app or the Web API (see
+            spotify/control.py); None for the Web API only.
     """
     from assistant.agent.agent import Agent
     from assistant.agent.knowledge import KnowledgeCache
     from assistant.agent.llm import Conversation, SpotifyFacts, ToolLoop
     from assistant.agent.spotify_tools import SpotifyTools
-    from assistant.agent.tools import ToolRegistry
+    from assistant.agent.tools import ToolCall, ToolRegistry
+    from assistant.spotify.builds import BuildStore
 
     knowledge = KnowledgeCache(data_dir / KNOWLEDGE_FILE) if data_dir is not None else None
     from assistant.agent.grammar import parse
@@ -166,8 +238,18 @@ def build_agent(
         knowledge=knowledge,
         search_concurrency=settings.search_concurrency,
         devices_before_play=settings.devices_before_play,
+        builds=BuildStore(data_dir / BUILDS_FILE if data_dir is not None and not demo else None),
+        volume=volume,
+        control=control,
     )
     registry = ToolRegistry(tools)
+
+    def unfinished_build() -> ToolCall | None:
+        # A build left unfinished within the hour (by this process or another) is what "try
+        # again" finishes when nothing else failed just now.
+        found = tools.unfinished_build(UNFINISHED_BUILD_WINDOW)
+        return ToolCall(found[0], found[1]) if found is not None else None
+
     loop = None
     if model is not None:
         loop = ToolLoop(
@@ -183,6 +265,7 @@ def build_agent(
         fast_path=parse if settings.fast_path else _no_fast_path,
         llm=loop,
         spotify_calls=lambda: client.calls,
+        unfinished_work=unfinished_build,
     )
 
 
@@ -203,6 +286,9 @@ class Assistant:
         spotify: The Spotify client.
         openai: The OpenAI client, when a key is configured.
         demo_url: The simulated Spotify's base URL in demo mode.
+        ducker: Lowers Spotify while the person speaks; the volume commands act through it too.
+        control: Where transport commands and "what's playing" go (this computer's app or the
+            Web API); the tray reads what plays through it too.
     """
 
     pipeline: Pipeline
@@ -210,6 +296,8 @@ class Assistant:
     settings: Settings
     auth: SpotifyAuth
     spotify: SpotifyClient
+    ducker: VolumeDucker
+    control: PlayerControl
     openai: openai.OpenAI | None = None
     demo_url: str | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
@@ -239,6 +327,7 @@ def build_assistant(
     In demo mode (asked for, or no ``spotify_client_id``) a simulated Spotify runs in this
     process with a signed-in demo user, and the real sign-in, client and local player are built
     against it: the same code path as the real thing, its Computer device named after this host.
+    Demo mode builds no OpenAI client, key or not: nothing leaves this computer.
 
     Args:
         settings: The settings.
@@ -269,18 +358,45 @@ def build_assistant(
         demo = True
         demo_url = sim.base_url
     else:
-        spotify_secrets = secrets if secrets is not None else build_secrets()
+        if secrets is not None:
+            spotify_secrets = secrets
+        else:
+            spotify_secrets = build_secrets(data_dir) if data_dir is not None else SecretStore()
         key_store = spotify_secrets
     if key_store is None:
-        key_store = build_secrets()
+        key_store = build_secrets(data_dir) if data_dir is not None else SecretStore()
     auth = build_auth(settings, spotify_secrets)
     client = build_spotify(settings, auth)
     closers.append(client.close)
-    api_key = openai_api_key(key_store, environ)
+    if demo:
+        # Nothing leaves this computer in demo mode (as the README promises): no OpenAI client,
+        # so typed and spoken commands stay here (the fast path, the local speech model).
+        api_key = None
+        if openai_api_key(None, environ):
+            logger.info("Demo mode: the OpenAI key is not used; nothing leaves this computer")
+    else:
+        api_key = openai_api_key(key_store, environ)
     openai_client = build_openai(settings, api_key) if api_key else None
     model = build_chat_model(settings, openai_client) if openai_client is not None else None
-    player = build_local_player(settings, client)
-    agent = build_agent(settings, client, player, model=model, data_dir=data_dir)
+    # The demo's simulated players are not the person's: nothing about them is remembered.
+    player = build_local_player(settings, client, None if demo else data_dir)
+    # One ducker for the desktop and the tools: it decides which volume a command acts on while
+    # the music is ducked (see spotify/ducking.py).
+    ducker = VolumeDucker(client, percent=settings.ducking_percent)
+    local = build_local_app(settings, demo=demo)
+    if local is not None:
+        closers.append(local.close)
+    control = build_player_control(settings, client, player, local)
+    agent = build_agent(
+        settings,
+        client,
+        player,
+        model=model,
+        data_dir=data_dir,
+        demo=demo,
+        volume=ducker,
+        control=control,
+    )
     pipeline = build_pipeline(settings, agent, client, openai_client)
     return Assistant(
         pipeline=pipeline,
@@ -288,6 +404,8 @@ def build_assistant(
         settings=settings,
         auth=auth,
         spotify=client,
+        ducker=ducker,
+        control=control,
         openai=openai_client,
         demo_url=demo_url,
         _closers=closers,
@@ -436,7 +554,6 @@ def run_desktop(
     from assistant.desktop.notify import Notifier
     from assistant.desktop.popup import PopupProcess
     from assistant.desktop.tray import DeviceEntry, Tray
-    from assistant.spotify.ducking import VolumeDucker
     from assistant.voice.cues import Cues
     from assistant.voice.recorder import Recorder
 
@@ -462,7 +579,8 @@ def run_desktop(
             notifier = Notifier(enabled=settings.notifications, cache_dir=cache_dir)
 
             def now_playing() -> NowPlaying | None:
-                state = client.currently_playing()
+                # From the app here while it plays (no request), else the Web API.
+                state = assistant.control.currently_playing()
                 if state is None or state.item is None:
                     return None
                 album = state.item.album
@@ -482,11 +600,7 @@ def run_desktop(
                 ),
                 speaker=build_speaker(settings, assistant.openai),
                 cues=Cues(enabled=settings.cues),
-                ducker=(
-                    VolumeDucker(client, percent=settings.ducking_percent)
-                    if settings.ducking
-                    else None
-                ),
+                ducker=assistant.ducker if settings.ducking else None,
                 notifier=notifier,
                 popup=PopupProcess(lambda text: box[0].on_command(text)),
                 warm_up=warm_up,
@@ -628,13 +742,12 @@ def record_command(
     """
     import threading
 
-    from assistant.spotify.ducking import VolumeDucker
     from assistant.voice.cues import Cues
     from assistant.voice.recorder import Recorder
 
     recorder = Recorder(device=settings.input_device, max_seconds=settings.max_recording_seconds)
     cues = Cues(enabled=settings.cues)
-    ducker = VolumeDucker(assistant.spotify, percent=settings.ducking_percent)
+    ducker = assistant.ducker
 
     def warm_up() -> None:
         try:

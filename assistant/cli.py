@@ -2,7 +2,9 @@
 
 Subcommands import what they need when they run, so ``segue --help`` and ``segue --version`` stay
 fast. Errors Segue understands end as one sentence on stderr and a non-zero exit status; anything
-else is logged with its traceback and reported as one sentence pointing to the log.
+else is logged with its traceback and reported as one sentence pointing to the log. Start-up is
+inside that handling too: an unreadable settings file is a sentence and exit 2; a log directory
+that cannot be written is a sentence, and Segue runs on without a log file.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant import __version__
 from assistant.config import Paths, Settings, load_settings
 from assistant.errors import ConfigError, SegueError
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Pipeline, Reply
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +29,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+NOT_UTF8 = "That command is not UTF-8 text, so Segue did not run it; type it again."
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -150,7 +158,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from assistant.logs import configure_logging
 
-    log_file = configure_logging(paths.log_dir, settings.log_level)
+    log_file: Path | None
+    try:
+        log_file = configure_logging(paths.log_dir, settings.log_level)
+    except OSError as err:
+        log_file = None
+        print(
+            f"Segue cannot write its log in {paths.log_dir} ({err.strerror or err}); it runs "
+            "without a log file until that folder can be written.",
+            file=sys.stderr,
+        )
+    args.log_file = log_file
     command: Callable[[argparse.Namespace, Settings, Paths], int] = _COMMANDS[args.command]
     try:
         return command(args, settings, paths)
@@ -162,8 +180,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if isinstance(err, ConfigError) else EXIT_FAILED
     except Exception:
         logger.exception("Unexpected error in %s", args.command or "segue")
-        print(f"Something went wrong; the details are in {log_file}.", file=sys.stderr)
+        print(_went_wrong(log_file), file=sys.stderr)
         return EXIT_FAILED
+
+
+def _went_wrong(log_file: Path | None) -> str:
+    """The sentence for a failure Segue does not understand (a bug)."""
+    if log_file is None:
+        return "Something went wrong, and there is no log file to hold the details."
+    return f"Something went wrong; the details are in {log_file}."
 
 
 def _run(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
@@ -220,7 +245,7 @@ def _say(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
     import json
 
     from assistant import app
-    from assistant.pipeline import Reply, Utterance
+    from assistant.pipeline import Reply
 
     def show(reply: Reply) -> None:
         if args.json:
@@ -229,33 +254,78 @@ def _say(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
             print(" ".join(reply.text.split()), flush=True)
 
     text = " ".join(args.text).strip()
-    with app.build_assistant(settings, data_dir=paths.data_dir, demo=args.demo) as assistant:
+    try:
+        assistant = app.build_assistant(settings, data_dir=paths.data_dir, demo=args.demo)
+    except SegueError as err:
+        if args.json:
+            show(Reply(text=err.user_message, ok=False))
+        raise
+    with assistant:
         if text:
-            reply = assistant.pipeline.handle(Utterance(text=text, source="cli"))
+            # An argument that is not UTF-8 arrives with stand-in characters that cannot be sent.
+            reply = (
+                _handle(assistant.pipeline, text, args.log_file)
+                if _is_text(text)
+                else Reply(text=NOT_UTF8, ok=False)
+            )
             if args.json or reply.ok:
                 show(reply)
             if not reply.ok:
                 print(" ".join(reply.text.split()), file=sys.stderr)
             return EXIT_OK if reply.ok else EXIT_FAILED
-        # A dialogue: every reply goes to stdout, one line per command, in order.
+        # A dialogue: every reply goes to stdout, one line per command, in order. A line that
+        # fails gets its sentence and the next one runs.
         all_ok = True
-        for line in sys.stdin:
-            if not line.strip():
+        for raw in sys.stdin.buffer if sys.stdin is not None else ():
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                logger.info("A line of stdin was not UTF-8")
+                show(Reply(text=NOT_UTF8, ok=False))
+                all_ok = False
                 continue
-            reply = assistant.pipeline.handle(Utterance(text=line.strip(), source="cli"))
+            if not line:
+                continue
+            reply = _handle(assistant.pipeline, line, args.log_file)
             show(reply)
             all_ok = all_ok and reply.ok
         return EXIT_OK if all_ok else EXIT_FAILED
+
+
+def _is_text(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (an undecodable argument holds lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _handle(pipeline: Pipeline, text: str, log_file: Path | None) -> Reply:
+    """One typed command through the pipeline; a bug in it is that command's sentence only."""
+    from assistant.pipeline import Reply, Utterance
+
+    try:
+        return pipeline.handle(Utterance(text=text, source="cli"))
+    except Exception:  # the top of one command: the conversation goes on with the next
+        logger.exception("Unexpected error in a typed command")
+        return Reply(text=_went_wrong(log_file), ok=False)
 
 
 def _listen(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
     import json
 
     from assistant import app
-    from assistant.pipeline import Utterance
+    from assistant.pipeline import Reply, Utterance
     from assistant.voice.audio import Recording
 
-    with app.build_assistant(settings, data_dir=paths.data_dir, demo=args.demo) as assistant:
+    try:
+        assistant = app.build_assistant(settings, data_dir=paths.data_dir, demo=args.demo)
+    except SegueError as err:
+        if args.json:
+            print(json.dumps(Reply(text=err.user_message, ok=False).as_dict()), flush=True)
+        raise
+    with assistant:
         if args.file is not None:
             try:
                 recording = Recording.from_wav(args.file)

@@ -115,6 +115,12 @@ class Settings(BaseModel):
     devices_before_play: bool = Field(
         False, description="Fetch the device list before every play command (the old design)."
     )
+    local_control: bool = Field(
+        True,
+        description="Send pause, skips, seeking, shuffle, repeat and what's playing straight "
+        "to this computer's Spotify app (MPRIS, AppleScript, the Windows media session) while it "
+        "plays; false sends them through the Web API.",
+    )
     search_concurrency: int = Field(
         4, ge=1, le=16, description="Searches run at once when resolving a list of songs."
     )
@@ -265,6 +271,34 @@ class Paths:
         )
 
 
+def _read_toml(config_file: Path) -> dict[str, Any] | None:
+    """The settings file's table, or None when there is no file.
+
+    Raises:
+        ConfigError: The file cannot be read or is not TOML; the sentence names the file.
+    """
+    try:
+        with config_file.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError as err:
+        # tomllib decodes the whole file first: one stray byte stops it.
+        raise ConfigError(
+            f"{config_file} is not UTF-8 text (byte {err.start + 1} is not); save it as UTF-8."
+        ) from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{config_file} is not valid TOML: {err}.") from err
+    except RecursionError as err:
+        # tomllib parses nested arrays and tables recursively.
+        raise ConfigError(
+            f"{config_file} nests arrays or tables too deeply to read; settings are single "
+            "values, so remove the nesting."
+        ) from err
+    except OSError as err:
+        raise ConfigError(f"Cannot read {config_file}: {err.strerror or err}.") from err
+
+
 def load_settings(
     config_file: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
@@ -288,14 +322,8 @@ def load_settings(
 
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
-    if config_file.exists():
-        try:
-            with config_file.open("rb") as fh:
-                data = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"{config_file} is not valid TOML: {err}.") from err
-        except OSError as err:
-            raise ConfigError(f"Cannot read {config_file}: {err.strerror}.") from err
+    data = _read_toml(config_file)
+    if data is not None:
         for key, value in data.items():
             if key not in fields:
                 hint = ""

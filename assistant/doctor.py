@@ -38,6 +38,7 @@ import keyring.backend
 
 from assistant.config import Paths, Settings
 from assistant.errors import (
+    LocalAppUnavailable,
     MicrophoneUnavailable,
     ModelError,
     ModelKeyRefused,
@@ -90,6 +91,7 @@ SPOTIFY_ACCOUNT = "Spotify account"
 SPOTIFY_SIGN_IN = "Spotify sign-in"
 SPOTIFY_PREMIUM = "Spotify Premium"
 SPOTIFY_DEVICES = "Spotify devices"
+LOCAL_CONTROL = "Local control"
 OPENAI = "OpenAI"
 LOCAL_SPEECH = "Local speech model"
 
@@ -105,6 +107,7 @@ CHECK_NAMES = (
     SPOTIFY_SIGN_IN,
     SPOTIFY_PREMIUM,
     SPOTIFY_DEVICES,
+    LOCAL_CONTROL,
     OPENAI,
     LOCAL_SPEECH,
 )
@@ -135,12 +138,19 @@ KEYRING_PLAINTEXT_FIX = (
     "Install GNOME Keyring or KWallet (or set PYTHON_KEYRING_BACKEND) so secrets are not kept in "
     "a plain file."
 )
+# Said of a working key in demo mode, which uses none (nothing leaves this computer there); the
+# doctor still tries the key when asked, so it is known to work once Spotify is connected.
+DEMO_IGNORES_KEY = "not used in demo mode: nothing leaves this computer until Spotify is connected"
 NO_OPENAI_KEY_FIX = (
     "Add an OpenAI key with `segue setup` or OPENAI_API_KEY to understand free-form commands."
 )
 PREMIUM_FIX = (
     "Spotify lets apps control playback only for Premium accounts; upgrade the account "
     "(in development mode the app's owner needs Premium too)."
+)
+LOCAL_CONTROL_FIX = (
+    "Open the Spotify app on this computer: while it plays, pause, skips and what's playing go "
+    "to it directly, in milliseconds and even when Spotify's Web API is down."
 )
 NOT_LISTED_FIX = (
     "Open the Spotify app on this computer and sign in to it (Segue also starts it when needed)."
@@ -608,7 +618,7 @@ def check_spotify(
         who = user.display_name or user.id
         checks = [account, _age_check(signed_in_at, who, now())]
         checks.append(_premium_check(client))
-        checks.append(_devices_check(settings, client))
+        checks.append(_devices_check(settings, client, paths.data_dir))
         return checks
     finally:
         client.close()
@@ -650,7 +660,7 @@ def _premium_check(client: Any) -> Check:
     return Check(SPOTIFY_PREMIUM, "ok", "player commands are accepted")
 
 
-def _devices_check(settings: Settings, client: Any) -> Check:
+def _devices_check(settings: Settings, client: Any, data_dir: Path) -> Check:
     from assistant import app
 
     try:
@@ -660,7 +670,7 @@ def _devices_check(settings: Settings, client: Any) -> Check:
     if not devices:
         return Check(SPOTIFY_DEVICES, "warn", "Spotify lists no devices", NOT_LISTED_FIX)
     listed = ", ".join(f"{d.name} ({d.type})" for d in devices)
-    mine = app.build_local_player(settings, client).find(devices)
+    mine = app.build_local_player(settings, client, data_dir).find(devices)
     if mine is None:
         return Check(
             SPOTIFY_DEVICES,
@@ -669,6 +679,30 @@ def _devices_check(settings: Settings, client: Any) -> Check:
             NOT_LISTED_FIX,
         )
     return Check(SPOTIFY_DEVICES, "ok", f"{listed}; this computer's player: {mine.name}")
+
+
+def check_local_control(settings: Settings) -> Check:
+    """This computer's Spotify app answers its local interface (MPRIS, AppleScript, ...)."""
+    from assistant import app
+
+    if not settings.local_control:
+        return Check(LOCAL_CONTROL, "ok", "turned off in the settings (local_control = false)")
+    # Asked in demo mode too (where it is not used), so the answer holds once Spotify is connected.
+    local = app.build_local_app(settings)
+    demo = "; not used in demo mode" if settings.demo else ""
+    if local is None:
+        return Check(
+            LOCAL_CONTROL, "warn", f"no local interface on this system{demo}", LOCAL_CONTROL_FIX
+        )
+    try:
+        status = local.status()
+    except LocalAppUnavailable as err:
+        detail = f"{local.name}: {err.user_message.rstrip('.')}{demo}"
+        return Check(LOCAL_CONTROL, "warn", detail, LOCAL_CONTROL_FIX)
+    finally:
+        local.close()
+    detail = f"{local.name}: the Spotify app answers ({status.state}){demo}"
+    return Check(LOCAL_CONTROL, "ok", detail)
 
 
 # --- speech and the model ------------------------------------------------------------------------
@@ -707,7 +741,10 @@ def check_openai(settings: Settings, secrets: SecretStore, environ: Mapping[str,
             "Check the internet connection (or the openai_base_url setting).",
         )
     seconds = time.perf_counter() - started
-    return Check(OPENAI, "ok", f"{settings.openai_model}{where} answered in {seconds:.1f} s")
+    detail = f"{settings.openai_model}{where} answered in {seconds:.1f} s"
+    if settings.demo:
+        detail += f"; {DEMO_IGNORES_KEY}"
+    return Check(OPENAI, "ok", detail)
 
 
 def check_local_speech(settings: Settings, have_openai_key: bool) -> Check:
@@ -789,7 +826,8 @@ def run_checks(
     plat = sys.platform if platform_name is None else platform_name
     secrets = app.build_secrets()
     try:
-        have_key = app.openai_api_key(secrets, env) is not None
+        # Demo mode uses no key: speech is the local model's.
+        have_key = not settings.demo and app.openai_api_key(secrets, env) is not None
     except SegueError:
         have_key = False
     jobs: list[tuple[str, Callable[[], Check | list[Check]]]] = [
@@ -800,6 +838,7 @@ def run_checks(
         (NOTIFICATIONS, lambda: check_notifications(settings, env, plat)),
         (KEYRING, lambda: check_keyring(keyring.get_keyring(), secrets)),
         (SPOTIFY_ACCOUNT, lambda: check_spotify(settings, secrets, paths)),
+        (LOCAL_CONTROL, lambda: check_local_control(settings)),
         (OPENAI, lambda: check_openai(settings, secrets, env)),
         (LOCAL_SPEECH, lambda: check_local_speech(settings, have_key)),
     ]

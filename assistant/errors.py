@@ -5,7 +5,8 @@ above that layer deals only with these::
 
     SegueError                      .user_message, .retryable
     ├── ConfigError                 a bad or unknown setting (names the key and the file)
-    ├── SecretStoreUnavailable      no usable OS keyring
+    ├── SecretStoreUnavailable      no usable OS keyring (none, damaged, or not writable)
+    ├── RequestTooLarge             more than Segue does in one request (songs, characters)
     ├── AuthError
     │   ├── NotSignedIn             no Spotify refresh token stored
     │   ├── SignInExpired           invalid_grant: expired (6 months) or revoked
@@ -15,6 +16,7 @@ above that layer deals only with these::
     │   ├── NotAllowListed          the user is not on the development-mode app's user list
     │   ├── EndpointGone            the endpoint is closed to new development-mode apps
     │   ├── NoDevice                no Spotify player to act on
+    │   ├── LocalAppUnavailable     this computer's Spotify app did not answer (local control)
     │   ├── RateLimited             429; .retry_after in seconds
     │   ├── SpotifyUnavailable      5xx, timeouts, connection failures
     │   ├── NotFound                nothing matched (the model can try another query)
@@ -39,6 +41,8 @@ kinds, asks the person). The others reach the user.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from assistant.waits import wait_text
 
 
 class SegueError(Exception):
@@ -75,6 +79,16 @@ class SecretStoreUnavailable(SegueError):
         "No system keyring is available to keep the Spotify sign-in; install and unlock one "
         "(GNOME Keyring or KWallet on Linux) or set PYTHON_KEYRING_BACKEND."
     )
+
+
+class RequestTooLarge(SegueError):
+    """A command asks for more than Segue does at once: too many songs, too long a name.
+
+    The limits are the tools' own (the registry's caps); the person hears the limit and can ask
+    again for less. Nothing of the request was done.
+    """
+
+    default_message = "That is more than Segue does in one request; ask for less."
 
 
 class AuthError(SegueError):
@@ -135,6 +149,17 @@ class NoDevice(SpotifyError):
     retryable = True
 
 
+class LocalAppUnavailable(SpotifyError):
+    """This computer's Spotify app is not running, or did not answer a local command.
+
+    Raised by the local interfaces (MPRIS, AppleScript, the Windows media session); the one
+    place that routes player commands (``assistant.spotify.control``) then uses the Web API.
+    """
+
+    default_message = "The Spotify app on this computer is not answering."
+    retryable = True
+
+
 class RateLimited(SpotifyError):
     """Spotify asked us to slow down.
 
@@ -151,7 +176,7 @@ class RateLimited(SpotifyError):
                 user_message = "Spotify's request quota for this app is used up; try again later."
             else:
                 user_message = (
-                    f"Spotify asked Segue to slow down; try again in {_seconds(retry_after)}."
+                    f"Spotify asked Segue to slow down; try again in {wait_text(retry_after)}."
                 )
         super().__init__(user_message, retryable=retry_after is not None)
 
@@ -271,13 +296,3 @@ class ModelRequestRejected(ModelError):
     """The model's server refused the request: an unknown model, a parameter it does not take."""
 
     default_message = "OpenAI refused Segue's request."
-
-
-def _seconds(value: float) -> str:
-    seconds = max(1, round(value))
-    if seconds < 120:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = round(seconds / 60)
-    if minutes < 120:
-        return f"{minutes} minutes"
-    return f"{round(minutes / 60)} hours"

@@ -44,6 +44,16 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log file; a record that cannot be written (a full disk) is dropped.
+
+    The standard handler prints a traceback to stderr for every record it fails to write.
+    """
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """Drop the record."""
+
+
 def configure_logging(log_dir: Path, level: str = "INFO") -> Path:
     """Send Segue's log records to ``segue.log`` in ``log_dir`` (1 MB, 3 rotations kept).
 
@@ -53,15 +63,29 @@ def configure_logging(log_dir: Path, level: str = "INFO") -> Path:
 
     Returns:
         The path of the log file.
+
+    Raises:
+        OSError: The directory or the file cannot be written. Logging is configured all the
+            same, to nowhere (never to stderr, where ``segue say`` prints its sentences); the
+            caller says once that there is no log.
     """
-    log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / LOG_FILE_NAME
-    handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-    )
+    handler: logging.Handler
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handler = _LogFile(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        _install(logging.NullHandler(), level)
+        raise
     handler.setFormatter(
         RedactingFormatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
     )
+    _install(handler, level)
+    return path
+
+
+def _install(handler: logging.Handler, level: str) -> None:
+    """Make ``handler`` the root logger's only Segue handler, at Segue's levels."""
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_segue", False)]:
         root.removeHandler(old)
@@ -74,4 +98,3 @@ def configure_logging(log_dir: Path, level: str = "INFO") -> Path:
     # response at ERROR, handled ones too; our client logs each request's outcome itself.
     logging.getLogger("spotipy").setLevel(logging.CRITICAL)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
-    return path

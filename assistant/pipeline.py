@@ -131,7 +131,8 @@ class Pipeline:
     A recording without speech (silence, a key click, under ``min_speech_seconds``) makes no
     request at all. When recognition fails for a reason that may pass (a timeout, a busy
     service), the recording is kept in memory, and "try again" sends it once more instead of
-    asking the person to repeat themselves.
+    asking the person to repeat themselves. It is kept as long as the agent keeps its own
+    "try again" (``Agent.expired``), and dropped once sent again.
 
     Args:
         agent: Runs commands.
@@ -167,7 +168,7 @@ class Pipeline:
         self._names = names
         self._keep_recordings = keep_recordings
         self._timer = timer
-        self._unsent: Recording | None = None
+        self._unsent: tuple[Recording, float] | None = None  # and when it was kept (agent.now)
 
     def warm_up(self) -> None:
         """Do what a spoken command will need before its words arrive.
@@ -201,9 +202,14 @@ class Pipeline:
         Returns:
             The reply.
         """
+        if self._unsent is not None and self.agent.expired(self._unsent[1]):
+            logger.info("The kept recording expired")
+            self._unsent = None
         if utterance.audio is None and self._unsent is not None and is_try_again(utterance.text):
+            recording = self._unsent[0]
+            self._unsent = None  # sent once more at most; a new failure keeps it anew
             logger.info("Sending the kept recording again")
-            return self.handle(Utterance(text=None, audio=self._unsent, source=utterance.source))
+            return self.handle(Utterance(text=None, audio=recording, source=utterance.source))
         stt = _Heard()
         try:
             if utterance.audio is not None:
@@ -248,7 +254,7 @@ class Pipeline:
         except SegueError as err:
             elapsed = Timings(stt=(self._timer() - started) * 1000)
             if err.retryable:
-                self._unsent = recording
+                self._unsent = (recording, self.agent.now())
                 text = f"{err.user_message} {RESEND_HINT}"
             else:
                 self._unsent = None

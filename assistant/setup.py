@@ -26,14 +26,8 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from assistant.config import ENV_PREFIX, Paths, Settings, load_settings
-from assistant.errors import (
-    ConfigError,
-    ModelKeyRefused,
-    ModelRateLimited,
-    ModelRequestRejected,
-    ModelUnavailable,
-    SegueError,
-)
+from assistant.errors import ConfigError, ModelKeyRefused, SegueError
+from assistant.openai_errors import ModelService, model_error, not_json
 from assistant.secrets import OPENAI_API_KEY, SecretStore
 
 if TYPE_CHECKING:
@@ -57,6 +51,10 @@ CLIENT_ID_TRIES = 3
 OPENAI_KEY_TRIES = 3
 # The answer a check gets: at most this many tokens (a fraction of a cent).
 _CHECK_MAX_TOKENS = 16
+KEY_REFUSED = (
+    "OpenAI refused this API key; copy the whole key (it starts with “sk-”) from "
+    "platform.openai.com/api-keys."
+)
 _CLIENT_ID_LINE = re.compile(r"^[ \t]*spotify_client_id[ \t]*=")
 _TABLE_HEADER = re.compile(r"^[ \t]*\[")
 
@@ -184,20 +182,22 @@ def check_openai_key(
         ModelRequestRejected: The model does not exist, or the request was refused otherwise.
     """
     import openai
+    from openai.types.chat import ChatCompletion
 
     key = key.strip()
     if not key:
         raise ModelKeyRefused("No OpenAI API key was given.")
     model = model or str(Settings.model_fields["openai_model"].default)
-    where = base_url or "OpenAI"
+    service = ModelService(name=base_url or "OpenAI", model=model, timeout=timeout)
     client = openai.OpenAI(api_key=key, base_url=base_url, timeout=timeout, max_retries=0)
     try:
-        client.chat.completions.create(
+        answer = client.chat.completions.create(
             model=model,
             messages=[{"role": "user", "content": "Reply with OK."}],
             max_completion_tokens=_CHECK_MAX_TOKENS,
         )
-    except openai.APIError as err:
+    except (openai.APIError, ValueError) as err:
+        # ValueError: an answer declared JSON that is not.
         logger.info(
             "OpenAI key check failed: %s (status %s)",
             type(err).__name__,
@@ -206,43 +206,15 @@ def check_openai_key(
         if isinstance(err, openai.RateLimitError) and err.code != "insufficient_quota":
             # Too many requests right now: the key itself was accepted.
             return
-        raise _key_check_error(err, model=model, where=where, timeout=timeout) from None
+        mapped = model_error(err, service)
+        if isinstance(mapped, ModelKeyRefused):
+            mapped = ModelKeyRefused(KEY_REFUSED)
+        raise mapped from None
     finally:
         client.close()
+    if not isinstance(answer, ChatCompletion):
+        raise not_json(service)
     logger.info("OpenAI key check passed")
-
-
-def _key_check_error(err: Exception, *, model: str, where: str, timeout: float) -> SegueError:
-    import openai
-
-    if isinstance(err, openai.APITimeoutError):
-        return ModelUnavailable(f"{where} did not answer within {timeout:g} seconds; try again.")
-    if isinstance(err, openai.APIConnectionError):
-        return ModelUnavailable(
-            f"Segue could not reach {where}; check the internet connection "
-            "(or the openai_base_url setting)."
-        )
-    if isinstance(err, openai.AuthenticationError):
-        return ModelKeyRefused(
-            "OpenAI refused this API key; copy the whole key (it starts with “sk-”) from "
-            "platform.openai.com/api-keys."
-        )
-    if isinstance(err, openai.RateLimitError):
-        return ModelRateLimited(
-            "The key works, but its OpenAI account has no credit left; check its plan and billing.",
-            retryable=False,
-        )
-    if isinstance(err, openai.NotFoundError):
-        return ModelRequestRejected(
-            f"The key works, but there is no model called “{model}”; change the openai_model "
-            "setting."
-        )
-    if isinstance(err, openai.APIStatusError) and err.status_code >= 500:
-        return ModelUnavailable(f"{where} had a problem on its side; try again in a moment.")
-    if isinstance(err, openai.APIStatusError):
-        detail = " ".join(str(err.message).split())[:160]
-        return ModelRequestRejected(f"{where} refused the check: {detail}")
-    return ModelUnavailable(f"{where} sent an answer Segue could not read; try again.")
 
 
 def store_openai_key(secrets: SecretStore, key: str) -> None:

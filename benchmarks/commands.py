@@ -214,6 +214,10 @@ def build_variant(
         cues=False,
         ducking=False,
         notifications=False,
+        # These sections time the Web API path; section 7 (benchmarks/local_control.py) sets
+        # this computer's app against it. Off here, a Spotify playing on the desktop's own bus
+        # is never driven by a benchmark.
+        local_control=False,
         **(overrides or {}),
     )
     secrets = SecretStore(MemoryKeyring())

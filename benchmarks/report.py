@@ -55,6 +55,10 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{', '.join(f'{b:,}' for b in v['model_request_bytes']) or '-'} | {ratio} |"
             )
     lines += _techniques(results)
+    if results.get("local_control"):
+        from benchmarks.local_control import markdown_lines
+
+        lines += ["", *markdown_lines(results["local_control"])]
     lines += [
         "",
         f"## A {results['playlists'][0]['songs']}-song playlist from a list of names",

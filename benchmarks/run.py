@@ -34,6 +34,7 @@ from benchmarks.commands import (  # noqa: E402
     start_bench,
 )
 from benchmarks.footprint import import_time, local_speech, tray_footprint  # noqa: E402
+from benchmarks.local_control import run_local_control  # noqa: E402
 
 SPEECH_COMMANDS = (
     "pause",
@@ -131,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             log("6. Local speech:")
             texts = SPEECH_COMMANDS[:2] if args.quick else SPEECH_COMMANDS
             results["local_speech"] = local_speech(spoken, texts, log)
+        log("7. Local control (this computer's app over MPRIS against the Web API):")
+        results["local_control"] = run_local_control(1 if args.quick else 20, args.latency_ms, log)
     results["harness_seconds"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     markdown = report.markdown(results)

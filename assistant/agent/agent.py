@@ -7,7 +7,9 @@ Order of business for each command:
    Only an answer that picks one of the options counts; anything else ("play something
    relaxing") drops the question and runs as a new command. Pending questions are asked for
    the next turn only and expire after five minutes (so silence never confirms).
-2. "try again": the last call that failed for lack of a device runs again.
+2. "try again": the last call that failed for lack of a device runs again; failing that, the
+   latest unfinished playlist build (kept in the data dir, so also one a crashed or earlier
+   process left) is finished.
 3. The fast path (``intents.parse``): its calls run through the registry with no model call. A
    call failing in a way the model can correct (nothing found) hands the text to the model,
    with the failed attempt shown to it.
@@ -45,17 +47,21 @@ from assistant.agent.reply import (
     confirmation,
     done_then,
     sentence,
+    step_capped,
     step_limit,
     without_model,
 )
 from assistant.agent.tools import Tool, ToolCall, ToolOutput, ToolRegistry, ToolResult
-from assistant.errors import AmbiguousMatch, NearMiss, NoDevice, NotFound
+from assistant.errors import AmbiguousMatch, NearMiss, NoDevice, NotFound, RequestTooLarge
 from assistant.text import match
 from assistant.text.numbers import number_value, ordinal_value
 
 logger = logging.getLogger(__name__)
 
 QUESTION_TTL = 300.0  # seconds a pending question (or "try again") stays answerable
+# The longest command taken: a spoken or typed command is a sentence or two, and the grammar and
+# the model should never be handed a pasted page.
+MAX_COMMAND_CHARS = 1000
 
 NOTHING_TO_RETRY = "There's nothing to try again."
 
@@ -160,6 +166,8 @@ class Agent:
         timer: High-resolution clock for timings.
         question_ttl: Seconds a pending question or "try again" stays answerable.
         spotify_calls: Returns the Spotify requests made so far (``SpotifyClient.calls``).
+        unfinished_work: Returns the call that started the latest unfinished work (a playlist
+            build) for "try again" to replay, or None.
     """
 
     def __init__(
@@ -172,8 +180,10 @@ class Agent:
         timer: Callable[[], float] = time.perf_counter,
         question_ttl: float = QUESTION_TTL,
         spotify_calls: Callable[[], int] | None = None,
+        unfinished_work: Callable[[], ToolCall | None] | None = None,
     ) -> None:
         self.registry = registry
+        self._unfinished_work = unfinished_work
         self._fast_path = fast_path
         self.llm = llm
         self._clock = clock
@@ -188,6 +198,18 @@ class Agent:
     def pending_question(self) -> bool:
         """Whether Segue waits for an answer to a question it asked."""
         return self._pending is not None
+
+    def now(self) -> float:
+        """The clock that times pending questions and "try again" (monotonic seconds)."""
+        return self._clock()
+
+    def expired(self, since: float) -> bool:
+        """Whether what was kept for "try again" at ``since`` (:meth:`now`) is too old to use.
+
+        The one time to live of every "try again", the agent's own and the pipeline's kept
+        recording: ``question_ttl``.
+        """
+        return self._clock() - since > self._question_ttl
 
     def respond(self, text: str) -> AgentResult:
         """Run one command.
@@ -261,6 +283,12 @@ class Agent:
     # --- the order of business -----------------------------------------------------------------
 
     def _respond(self, text: str, command: _Command) -> tuple[str, bool]:
+        if len(text) > MAX_COMMAND_CHARS:
+            logger.info("A command of %d characters was refused", len(text))
+            return RequestTooLarge(
+                f"That command is too long: Segue takes at most {MAX_COMMAND_CHARS:,} "
+                "characters; say it in fewer words."
+            ).user_message, False
         words = _normalise(text)
         pending = self._take_pending()
         if isinstance(pending, _Confirmation):
@@ -283,6 +311,8 @@ class Agent:
                 text, words = picked, _normalise(picked)
         if words in _TRY_AGAIN:
             retry = self._take_retry()
+            if retry is None and self._unfinished_work is not None:
+                retry = self._unfinished_work()
             if retry is not None:
                 return self._run_local(text, [retry], command)
             if self.llm is None:
@@ -373,6 +403,10 @@ class Agent:
                 reply = actions or compose(records)
             reply = reply or NOT_UNDERSTOOD
             ok = not records or any(r.ok for r in records)
+        if outcome.capped is not None:
+            cap = outcome.capped
+            note = step_capped(cap.ran, cap.asked, cap.max_calls, cap.max_repeats)
+            reply = f"{reply} {note}".strip()
         llm.remember(outcome.turn, reply)
         return reply, ok
 

@@ -24,16 +24,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.agent.tools import ToolCall, ToolRegistry, ToolResult
-from assistant.errors import (
-    AuthError,
-    ModelError,
-    ModelKeyRefused,
-    ModelRateLimited,
-    ModelRequestRejected,
-    ModelUnavailable,
-    SpotifyError,
-)
+from assistant.errors import AuthError, ModelError, ModelUnavailable, SpotifyError
+from assistant.openai_errors import ModelService, is_transient, model_error, not_json
 from assistant.spotify.client import SpotifyClient
+from assistant.waits import retry_after
 
 if TYPE_CHECKING:
     # The SDK is imported when a model is first asked (it takes a while to import; without
@@ -61,7 +55,10 @@ MEMORY_RESULT_MAX = 1200  # characters of an old tool result kept in memory
 PROMPT_PLAYLISTS_MAX = 50  # playlist names named in the system prompt
 PROMPT_NAME_MAX = 60  # characters of one name in the system prompt
 RETRY_BACKOFF = 0.5  # seconds before retrying a 5xx or a dropped connection
-UNREADABLE = "OpenAI sent an answer Segue could not read; check the openai_base_url setting."
+# Bounds on one model step (one answer's tool calls): a model asking for 50 skips at once gets
+# the first few run and is told the rest were not.
+MAX_CALLS_PER_STEP = 10
+MAX_REPEATS_PER_STEP = 5  # the same call (name and arguments) within one step
 
 
 @dataclass
@@ -108,7 +105,10 @@ class ChatModel:
     ) -> None:
         self._retries = max(0, client.max_retries if retries is None else retries)
         self._client = client.with_options(max_retries=0)
-        self._timeout = client.timeout
+        timeout = client.timeout
+        self._service = ModelService(
+            model=model, timeout=timeout if isinstance(timeout, int | float) else None
+        )
         self.model = model
         self._reasoning_effort = reasoning_effort
         self._retry_max_wait = retry_max_wait
@@ -164,7 +164,7 @@ class ChatModel:
         if not isinstance(completion, ChatCompletion):
             # A server that is not OpenAI-compatible (an HTML page at a wrong base_url).
             logger.warning("Model answer was not a chat completion: %s", type(completion).__name__)
-            raise ModelUnavailable(UNREADABLE)
+            raise not_json(self._service)
         if not completion.choices:
             raise ModelUnavailable("OpenAI sent an empty answer; try again.")
         return completion.choices[0].message
@@ -185,7 +185,8 @@ class ChatModel:
             raw = self._client.chat.completions.with_raw_response.create(**params)
             sent = _request_size(raw.http_request)
             return raw.parse()
-        except openai.APIError as err:
+        except (openai.APIError, ValueError) as err:
+            # ValueError: an answer that is not JSON, or text that cannot be encoded to send.
             sent = _request_size(getattr(err, "request", None))
             mapped, wait = self._mapped(err)
             if wait is not None:
@@ -198,48 +199,19 @@ class ChatModel:
                 self._usage.ms += elapsed
                 self._usage.bytes_sent += sent
 
-    def _mapped(self, err: openai.APIError) -> tuple[ModelError, float | None]:
+    def _mapped(self, err: Exception) -> tuple[ModelError, float | None]:
         """One sentence per failure; retryable ones carry how long to wait first."""
         import openai
 
-        mapped: ModelError
+        mapped = model_error(err, self._service)
         wait: float | None = None
-        if isinstance(err, openai.APITimeoutError):
-            mapped = ModelUnavailable(
-                f"OpenAI didn't answer within {_seconds(self._timeout)}; try again."
-            )
-        elif isinstance(err, openai.APIConnectionError):
-            mapped = ModelUnavailable(
-                "Segue couldn't reach OpenAI; check the internet connection "
-                "(or the openai_base_url setting)."
-            )
+        if is_transient(err):
             wait = RETRY_BACKOFF
-        elif isinstance(err, openai.AuthenticationError):
-            mapped = ModelKeyRefused()
-        elif isinstance(err, openai.RateLimitError):
-            if err.code == "insufficient_quota":
-                mapped = ModelRateLimited(
-                    "Your OpenAI account has no credit left; check its plan and billing.",
-                    retryable=False,
-                )
-            else:
-                mapped = ModelRateLimited()
-                retry_after = _retry_after(err.response.headers)
-                wait = RETRY_BACKOFF if retry_after is None else retry_after
-                if wait > self._retry_max_wait:
-                    wait = None
-        elif isinstance(err, openai.APIStatusError) and err.status_code >= 500:
-            mapped = ModelUnavailable("OpenAI had a problem on its side; try again in a moment.")
-            wait = RETRY_BACKOFF
-        elif isinstance(err, openai.NotFoundError):
-            mapped = ModelRequestRejected(
-                f"OpenAI has no model called “{self.model}”; change the openai_model setting."
-            )
-        elif isinstance(err, openai.APIStatusError):
-            detail = " ".join(str(err.message).split())[:160]
-            mapped = ModelRequestRejected(f"OpenAI refused Segue's request: {detail}")
-        else:
-            mapped = ModelUnavailable(UNREADABLE)
+        elif isinstance(err, openai.RateLimitError) and mapped.retryable:
+            asked = retry_after(err.response.headers)
+            wait = RETRY_BACKOFF if asked is None else asked
+            if wait > self._retry_max_wait:
+                wait = None
         status = getattr(err, "status_code", None)
         logger.warning("Model request failed: %s (status %s)", type(err).__name__, status)
         return mapped, wait
@@ -259,26 +231,6 @@ def _request_size(request: Any) -> int:
         return len(request.content) if request is not None else 0
     except Exception:  # a streamed body has no length; it is only a statistic
         return 0
-
-
-def _retry_after(headers: Any) -> float | None:
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value) * scale)
-        except ValueError:
-            return None
-    return None
-
-
-def _seconds(value: float | Any) -> str:
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return "the time allowed"
-    return f"{seconds:g} seconds"
 
 
 # --- memory ------------------------------------------------------------------------------------
@@ -448,6 +400,23 @@ class Executed:
     halt: bool = False
 
 
+@dataclass(frozen=True)
+class StepCap:
+    """A model step that asked for more tool calls than one step runs.
+
+    Attributes:
+        ran: Calls of that step that ran (or were held for the person).
+        asked: Calls the model asked for in that step.
+        max_calls: Most calls one step runs.
+        max_repeats: Most times one step runs the same call (name and arguments).
+    """
+
+    ran: int
+    asked: int
+    max_calls: int
+    max_repeats: int
+
+
 @dataclass
 class LoopOutcome:
     """How one command's loop ended.
@@ -458,6 +427,7 @@ class LoopOutcome:
         error: The model failure that ended it.
         step_limit: It used every step and still had work to do.
         steps: Model calls made.
+        capped: The last step whose calls were cut to the per-step bounds, if any.
     """
 
     turn: list[Message] = field(default_factory=list)
@@ -465,11 +435,41 @@ class LoopOutcome:
     error: ModelError | None = None
     step_limit: bool = False
     steps: int = 0
+    capped: StepCap | None = None
 
 
 SKIPPED = json.dumps(
     {"ok": False, "result": "Not run: an earlier call in this batch needs the person first."}
 )
+
+
+def _not_run_over_cap(max_calls: int, max_repeats: int) -> str:
+    return json.dumps(
+        {
+            "ok": False,
+            "result": f"Not run: Segue runs at most {max_calls} tool calls in one step, and the "
+            f"same call at most {max_repeats} times.",
+        }
+    )
+
+
+def over_cap(calls: Sequence[ToolCall], *, max_calls: int, max_repeats: int) -> set[int]:
+    """The positions of the calls one step does not run.
+
+    Those past ``max_calls``, and repeats of an identical call (same name and arguments) past
+    ``max_repeats``.
+    """
+    dropped: set[int] = set()
+    seen: dict[tuple[str, str], int] = {}
+    kept = 0
+    for index, call in enumerate(calls):
+        key = (call.name, json.dumps(dict(call.arguments), sort_keys=True, default=str))
+        seen[key] = seen.get(key, 0) + 1
+        if kept >= max_calls or seen[key] > max_repeats:
+            dropped.add(index)
+            continue
+        kept += 1
+    return dropped
 
 
 class ToolLoop:
@@ -480,6 +480,9 @@ class ToolLoop:
         registry: The tools offered to the model.
         facts: Returns the prompt's facts (devices, playlist names); None for none.
         max_steps: Most model calls per command.
+        max_calls_per_step: Most tool calls run from one model answer; the rest are answered
+            "not run" (the model asked for 50 skips at once).
+        max_repeats_per_step: Most times one answer's identical call runs.
         conversation: The memory; a fresh one (6 turns, 5 minutes) by default.
         compose_replies: End an action command once its tools ran (Segue composes the reply
             from their results); False sends every batch of results back to the model, which
@@ -494,10 +497,14 @@ class ToolLoop:
         *,
         facts: Callable[[], str] | None = None,
         max_steps: int = 6,
+        max_calls_per_step: int = MAX_CALLS_PER_STEP,
+        max_repeats_per_step: int = MAX_REPEATS_PER_STEP,
         conversation: Conversation | None = None,
         compose_replies: bool = True,
     ) -> None:
         self.model = model
+        self.max_calls_per_step = max_calls_per_step
+        self.max_repeats_per_step = max_repeats_per_step
         self.compose_replies = compose_replies
         self.registry = registry
         self._facts = facts
@@ -579,7 +586,19 @@ class ToolLoop:
             )
             batch: list[Executed] = []
             halted = False
-            for call in calls:
+            limits = {
+                "max_calls": self.max_calls_per_step,
+                "max_repeats": self.max_repeats_per_step,
+            }
+            dropped = over_cap(calls, **limits)
+            if dropped:
+                ran = len(calls) - len(dropped)
+                logger.warning("Model asked for %d tool calls in one step; %d run", len(calls), ran)
+                outcome.capped = StepCap(ran, len(calls), **limits)
+            for index, call in enumerate(calls):
+                if index in dropped:
+                    batch.append(Executed(call, None, _not_run_over_cap(**limits)))
+                    continue
                 if halted:
                     batch.append(Executed(call, None, SKIPPED))
                     continue

@@ -119,6 +119,14 @@ def step_limit(records: Sequence[CallRecord], steps: int) -> str:
     return f"I couldn't finish that in {steps} steps, and nothing was changed."
 
 
+def step_capped(ran: int, asked: int, max_calls: int, max_repeats: int) -> str:
+    """The note added when the model asked for more calls at once than one step runs."""
+    return (
+        f"I did {ran} of the {asked} things asked for at once: Segue does at most {max_calls} "
+        f"in one go, and the same thing at most {max_repeats} times."
+    )
+
+
 def clarification(what: str, options: Sequence[str]) -> str:
     """A numbered question: "Which playlist? 1. Deep Work 2. Deep Work II"."""
     listed = " ".join(f"{n}. {_short(option)}" for n, option in enumerate(options, 1))

@@ -21,7 +21,7 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -36,11 +36,15 @@ from assistant.errors import (
     NearMiss,
     NoDevice,
     NotFound,
+    SegueError,
     SpotifyError,
     SpotifyRequestRejected,
 )
+from assistant.spotify.builds import BuildOutcome, BuildStore, PlaylistBuilder
 from assistant.spotify.client import SpotifyClient
+from assistant.spotify.control import PlayerControl
 from assistant.spotify.devices import LocalPlayer
+from assistant.spotify.ducking import VolumeDucker
 from assistant.spotify.links import parse_spotify_ref
 from assistant.spotify.models import (
     Album,
@@ -195,6 +199,12 @@ class SpotifyTools:
         search_concurrency: How many searches run at once when resolving a list of songs.
         devices_before_play: Fetch the device list before every play command and play on the
             active device (the original prototypes' design, kept for the benchmarks' baseline).
+        builds: Where playlist builds are recorded, so a failed one is finished by the same
+            command again (or "try again") instead of made twice; in memory by default.
+        volume: Decides which volume the volume commands read and set while the desktop ducks
+            Spotify (the same ducker the desktop uses); by default one that never ducks.
+        control: Where pause, resume, skips, seeking, shuffle, repeat and "what's playing" go:
+            this computer's Spotify app or the Web API; by default the Web API only.
     """
 
     def __init__(
@@ -206,8 +216,14 @@ class SpotifyTools:
         knowledge: KnowledgeCache | None = None,
         search_concurrency: int = 4,
         devices_before_play: bool = False,
+        builds: BuildStore | None = None,
+        volume: VolumeDucker | None = None,
+        control: PlayerControl | None = None,
     ) -> None:
         self._client = client
+        self._control = control if control is not None else PlayerControl(client, player)
+        self._volume = volume if volume is not None else VolumeDucker(client)
+        self._builder = PlaylistBuilder(client, builds if builds is not None else BuildStore(None))
         self._player = player
         self._ask_model = ask_model
         self._knowledge = knowledge
@@ -254,14 +270,23 @@ class SpotifyTools:
         else:
             item = None
         if shuffle is not None:
-            self._command(lambda: self._client.set_shuffle(shuffle, device_id=device_id), device_id)
+            if device_id is None:
+                self._control.set_shuffle(shuffle)
+            else:
+                self._client.set_shuffle(shuffle, device_id=device_id)
         where = f" on {_q(target.name)}" if target is not None else ""
         mode = "" if shuffle is None else (", shuffled" if shuffle else ", in order")
         if item is None:
-            self._command(lambda: self._client.resume(device_id=device_id), device_id)
+            if device_id is None:
+                self._control.resume()
+            else:
+                self._client.resume(device_id=device_id)
             return ToolOutput(f"Resumed{where}{mode}.")
         chosen = item
-        self._command(lambda: self._start(chosen, device_id), device_id)
+        if device_id is None:
+            self._control.play(lambda: self._start(chosen, None), chosen.uri)
+        else:
+            self._start(chosen, device_id)
         detail = f"Playing {item.for_model()}"
         if item.kind == "track" and item.album_uri:
             detail += f", in its album {item.album_uri}"
@@ -272,7 +297,7 @@ class SpotifyTools:
     def pause(self) -> ToolOutput:
         """Pause playback."""
         try:
-            self._client.pause()
+            self._control.pause()
         except NoDevice as err:
             if not err.retryable:
                 raise
@@ -288,21 +313,23 @@ class SpotifyTools:
             device: Device name to resume on; null for the active device or this computer.
         """
         target = self._device(device) if device else None
-        device_id = target.id if target is not None else None
-        self._command(lambda: self._client.resume(device_id=device_id), device_id)
+        if target is not None and target.id is not None:
+            self._client.resume(device_id=target.id)
+        else:
+            self._control.resume()
         where = f" on {_q(target.name)}" if target is not None else ""
         return ToolOutput(f"Resumed{where}.")
 
     @tool
     def next_track(self) -> ToolOutput:
         """Skip to the next track."""
-        self._player.run(self._client.next_track)
+        self._control.next_track()
         return self._now("Skipped to", "Skipped.")
 
     @tool
     def previous_track(self) -> ToolOutput:
         """Go back to the previous track."""
-        self._player.run(self._client.previous_track)
+        self._control.previous_track()
         return self._now("Back to", "Went back.")
 
     @tool
@@ -314,13 +341,13 @@ class SpotifyTools:
             relative: Jump by seconds from the current position (negative goes back).
         """
         if not relative:
-            self._player.run(lambda: self._client.seek(max(0, seconds) * 1000))
+            self._control.seek(max(0, seconds) * 1000)
             return ToolOutput(f"Jumped to {_clock(seconds * 1000)}.")
-        state = self._client.currently_playing()
+        state = self._control.currently_playing()
         if state is None or state.item is None:
             raise NotFound(NOTHING_PLAYING)
         position = max(0, state.progress_ms + seconds * 1000)
-        self._client.seek(position)
+        self._control.seek(position)
         direction = "forward" if seconds >= 0 else "back"
         return ToolOutput(
             f"Jumped {direction} {abs(seconds)} seconds to {_clock(position)}.",
@@ -336,10 +363,10 @@ class SpotifyTools:
             relative: Change the volume by percent points (negative is quieter).
         """
         if relative:
-            current = self._player.run(self._current_volume)
+            current = self._player.run(self._person_volume)
             percent = current + percent
         level = min(100, max(0, percent))
-        self._player.run(lambda: self._client.set_volume(level))
+        self._player.run(lambda: self._volume.set_person_volume(level))
         if level > 0:
             self._volume_before_mute = None
         return ToolOutput(f"Volume {level}%.", data={"volume_percent": level})
@@ -352,19 +379,19 @@ class SpotifyTools:
             muted: True mutes, false unmutes.
         """
         if muted:
-            current = self._player.run(self._current_volume)
+            current = self._player.run(self._person_volume)
             if current == 0:
                 return ToolOutput("Already muted.")
             self._volume_before_mute = current
-            self._client.set_volume(0)
+            self._volume.set_person_volume(0)
             return ToolOutput("Muted.", f"Muted; the volume was {current}%.")
         level = self._volume_before_mute
         if level is None:
-            current = self._current_volume()
+            current = self._person_volume()
             if current > 0:
                 return ToolOutput(f"The sound is on: volume {current}%.")
             level = UNMUTE_DEFAULT_VOLUME
-        self._player.run(lambda: self._client.set_volume(level))
+        self._player.run(lambda: self._volume.set_person_volume(level))
         self._volume_before_mute = None
         return ToolOutput(f"Unmuted: volume {level}%.", data={"volume_percent": level})
 
@@ -375,7 +402,7 @@ class SpotifyTools:
         Args:
             on: True for shuffle on.
         """
-        self._player.run(lambda: self._client.set_shuffle(on))
+        self._control.set_shuffle(on)
         return ToolOutput("Shuffle on." if on else "Shuffle off.")
 
     @tool
@@ -385,7 +412,7 @@ class SpotifyTools:
         Args:
             mode: "track" repeats this song, "context" the album or playlist, "off" stops.
         """
-        self._player.run(lambda: self._client.set_repeat(mode))
+        self._control.set_repeat(mode)
         return ToolOutput(_REPEAT_SUMMARY[mode])
 
     @tool
@@ -451,7 +478,7 @@ class SpotifyTools:
     @tool(read_only=True)
     def now_playing(self) -> ToolOutput:
         """Say what is playing, on which device."""
-        state = self._client.playback()
+        state = self._control.playback()
         if state is None or state.item is None:
             return ToolOutput(NOTHING_PLAYING)
         item = _track_item(state.item)
@@ -577,17 +604,28 @@ class SpotifyTools:
         """
         if not name.strip():
             raise SpotifyRequestRejected("A playlist needs a name.")
+        request = _request(
+            "create_playlist",
+            {"name": name, "tracks": tracks, "description": description, "public": public},
+        )
+        resumed = self._resume(name, request)
+        if resumed is not None:
+            return resumed
         if not tracks:
             # "Make a playlist called Focus": an empty one, to add songs to later; said again, it
             # is not made twice.
             self._refuse_existing(name)
-            return self._create(name, [], [], description=description, public=public)
+            return self._create(
+                name, [], [], description=description, public=public, request=request
+            )
         items, unresolved = self._resolve_tracks(tracks)
         if not items:
             raise NotFound(
                 "Couldn't find any of those songs on Spotify, so no playlist was created."
             )
-        return self._create(name, items, unresolved, description=description, public=public)
+        return self._create(
+            name, items, unresolved, description=description, public=public, request=request
+        )
 
     @tool
     def playlist_from_artist(
@@ -602,6 +640,10 @@ class SpotifyTools:
         """
         found = self._find(artist, "artist", None, argument="artist")
         title = name.strip() if name and name.strip() else f"Songs by {found.name}"
+        request = _request("playlist_from_artist", {"artist": artist, "name": name, "count": count})
+        resumed = self._resume(title, request)  # an unfinished build by this name: finish it
+        if resumed is not None:
+            return resumed
         self._refuse_existing(title)  # the same command again makes no second playlist
         wanted = min(ARTIST_PLAYLIST_MAX, max(1, count or ARTIST_PLAYLIST_DEFAULT))
         items: list[_Item] = []
@@ -622,7 +664,9 @@ class SpotifyTools:
                 break
         if not items:
             raise NotFound(f"Couldn't find songs by {_q(found.name)} on Spotify.")
-        return self._create(title, items[:wanted], [], description=None, public=False)
+        return self._create(
+            title, items[:wanted], [], description=None, public=False, request=request
+        )
 
     @tool
     def add_to_playlist(self, playlist: str, tracks: list[str] | None = None) -> ToolOutput:
@@ -791,7 +835,11 @@ class SpotifyTools:
         listed = "; ".join(i.for_model() for i in items)
         if action == "playlist":
             name = playlist_name or f"More like {seed.name or 'this'}"
-            return self._create(name, items, [], description=None, public=False)
+            request = _request(
+                "more_like_this",
+                {"count": count, "action": action, "query": query, "playlist_name": playlist_name},
+            )
+            return self._create(name, items, [], description=None, public=False, request=request)
         self._queue([i.uri for i in items])
         return ToolOutput(
             f"Queued {_songs(len(items))} like {seed.spoken()}.",
@@ -1027,6 +1075,30 @@ class SpotifyTools:
                     "say another name, or add songs to it."
                 )
 
+    def unfinished_build(self, within: float) -> tuple[str, dict[str, Any]] | None:
+        """The call that started the latest unfinished playlist build, for "try again".
+
+        Args:
+            within: Only a build that changed within this many seconds counts.
+
+        Returns:
+            The tool's name and arguments, or None.
+        """
+        request = self._builder.latest_unfinished(within)
+        if request is None:
+            return None
+        tool, arguments = request.get("tool"), request.get("arguments")
+        if not isinstance(tool, str) or not isinstance(arguments, dict):
+            return None
+        return tool, dict(arguments)
+
+    def _resume(self, name: str, request: dict[str, Any]) -> ToolOutput | None:
+        """Finish an unfinished build by this name (the same command again, or "try again")."""
+        if not self._builder.unfinished(name):
+            return None
+        outcome = self._builder.resume(name, request)
+        return None if outcome is None else _build_output(outcome, {}, [])
+
     def _create(
         self,
         name: str,
@@ -1035,43 +1107,29 @@ class SpotifyTools:
         *,
         description: str | None,
         public: bool,
+        request: dict[str, Any],
     ) -> ToolOutput:
-        playlist = self._client.create_playlist(name, description=description or "", public=public)
-        if not items:
-            return ToolOutput(
-                f"Created the empty playlist {_q(playlist.name)}.",
-                f"Created {'public' if public else 'private'} empty playlist "
-                f"{_data(playlist.name)} ({playlist.uri}).",
-                {"playlist": playlist.uri, "added": [], "not_found": []},
-            )
-        try:
-            self._client.add_to_playlist(playlist.id, [i.uri for i in items])
-        except SpotifyError as err:
-            # The client's message already says how many went in before the failure.
-            _prefix(err, f"Created {_q(playlist.name)}, but adding songs failed:")
-            raise
-        summary = _join(
-            [f"Created {_q(playlist.name)} with {_songs(len(items))}"],
-            unresolved,
+        """Make the playlist with the songs, as one recorded build (see spotify/builds.py)."""
+        outcome = self._builder.build(
+            name,
+            [i.uri for i in items],
+            description=description or "",
+            public=public,
+            request=request,
         )
-        detail = (
-            f"Created {'public' if public else 'private'} playlist {_data(playlist.name)} "
-            f"({playlist.uri}) with: {'; '.join(i.for_model() for i in items)}. "
-            f"Not found: {[_clean(u) for u in unresolved]}."
-        )
-        return ToolOutput(
-            summary,
-            detail,
-            {"playlist": playlist.uri, "added": [i.uri for i in items], "not_found": unresolved},
-        )
+        return _build_output(outcome, {i.uri: i for i in items}, unresolved)
 
     def _now(self, verb: str, fallback: str) -> ToolOutput:
         """Say what plays after a skip (one read; Spotify may still be switching)."""
-        state = self._client.currently_playing()
+        state = self._control.currently_playing()
         if state is None or state.item is None:
             return ToolOutput(fallback)
         item = _track_item(state.item)
         return ToolOutput(f"{verb} {item.spoken()}.", f"{verb} {item.for_model()}.", item.as_data())
+
+    def _person_volume(self) -> int:
+        """The person's volume: while the desktop ducks Spotify, the one it will restore."""
+        return self._volume.person_volume(self._current_volume)
 
     def _current_volume(self) -> int:
         state = self._client.playback()
@@ -1331,5 +1389,87 @@ def _join(parts: list[str], unresolved: list[str]) -> str:
 
 def _prefix(err: SpotifyError, prefix: str) -> None:
     """Put what was done before a failure in front of the error's message."""
-    err.user_message = f"{prefix} {err.user_message}"
-    err.args = (err.user_message,)
+    _restate(err, f"{prefix} {err.user_message}")
+
+
+def _restate(err: SegueError, message: str) -> None:
+    """Replace the error's sentence (with one that says what was done before it)."""
+    err.user_message = message
+    err.args = (message,)
+
+
+def _request(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """What a playlist build records as asked: the call, which "try again" replays."""
+    return {"tool": tool, "arguments": arguments}
+
+
+def _build_output(
+    outcome: BuildOutcome, items: Mapping[str, _Item], unresolved: list[str]
+) -> ToolOutput:
+    """The reply for a playlist build: exactly what exists now.
+
+    Raises:
+        SegueError: The build stopped; its sentence says what the playlist holds, what is
+            missing and how to finish it.
+    """
+    build, name = outcome.build, _q(outcome.build.name)
+    if outcome.error is not None:
+        _restate(outcome.error, _build_stopped(outcome))
+        raise outcome.error
+    uri = outcome.playlist or ""
+    kind = "public" if build.public else "private"
+    data = {"playlist": uri, "added": list(build.uris), "not_found": unresolved}
+    if not build.uris:
+        return ToolOutput(
+            f"Created the empty playlist {name}.",
+            f"Created {kind} empty playlist {_data(build.name)} ({uri}).",
+            data,
+        )
+    every = f"all {_songs(outcome.wanted)}" if outcome.wanted > 1 else "its song"
+    if outcome.repeated:
+        summary = f"{name} is already made, with {every}."
+    elif outcome.resumed:
+        summary = f"Finished {name}: it has {every}."
+    else:
+        summary = _join([f"Created {name} with {_songs(outcome.wanted)}"], unresolved)
+    listed = "; ".join(items[u].for_model() if u in items else u for u in build.uris)
+    detail = (
+        f"{summary} Playlist {_data(build.name)} ({uri}, {kind}) holds: {listed}. "
+        f"Not found: {[_clean(u) for u in unresolved]}."
+    )
+    return ToolOutput(summary, detail, data)
+
+
+def _build_stopped(outcome: BuildOutcome) -> str:
+    """The sentence for a build that stopped: what exists, what failed, how to finish."""
+    err = outcome.error
+    assert err is not None
+    name, wanted = _q(outcome.build.name), outcome.wanted
+    if err.retryable:
+        # "Spotify is not answering right now; try again in a moment." -> its first clause.
+        reason = err.user_message.split("; ")[0].rstrip(".") + "."
+        finish = "Say “try again” to finish."
+    else:
+        reason, finish = err.user_message, "Then say “try again” to finish."
+    if outcome.playlist is None:
+        if not err.retryable:
+            return f"Couldn't make {name}: {reason}"
+        return f"Couldn't make {name}: {reason} {finish}"
+    if outcome.have == 0 and outcome.exact:
+        songs = "its song" if wanted == 1 else f"its {_songs(wanted)}"
+        return f"Made {name}, but {songs} could not be added: {reason} {finish}"
+    if not outcome.exact and outcome.have == 0:
+        return (
+            f"Made {name}, but whether its {_songs(wanted)} went in could not be checked: "
+            f"{reason} {finish}"
+        )
+    if not outcome.exact:
+        return (
+            f"{name} has at least {outcome.have} of the {_songs(wanted)}; the rest could not "
+            f"be added or checked: {reason} {finish}"
+        )
+    missing = wanted - outcome.have
+    return (
+        f"{name} has {outcome.have} of the {_songs(wanted)}; {missing} could not be added: "
+        f"{reason} {finish}"
+    )

@@ -5,6 +5,12 @@ summary line and body describe the tool, the ``Args:`` section describes each pa
 signature the registry builds one pydantic model per tool; that model gives the JSON schema sent to
 the model (made strict: every property required, optional ones nullable, no extra properties) and
 validates the arguments of every call, whether they come from the model or from the fast path.
+
+Every call is bounded by the same means: each text parameter takes at most
+:data:`MAX_TEXT_CHARS` characters and each list at most :data:`MAX_LIST_ITEMS` items. The caps are
+part of each tool's pydantic model, so the schema shows the list cap (``maxItems``) and the
+validation enforces both; a call over a cap ends the command with a sentence naming the cap
+(:class:`~assistant.errors.RequestTooLarge`) and runs nothing.
 """
 
 from __future__ import annotations
@@ -12,16 +18,26 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, get_type_hints, overload
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints, overload
 
 import docstring_parser
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from assistant.errors import SegueError
+from assistant.errors import RequestTooLarge, SegueError
 
 logger = logging.getLogger(__name__)
+
+# Caps on one call, whoever makes it. A person asks for a playlist of tens of songs, rarely a few
+# hundred; 5,000 once ran 8,876 searches for minutes. A name or a search is a line, not a page
+# (a 2 MB query once reached Spotify, whose HTML error page came back).
+MAX_TEXT_CHARS = 300
+MAX_LIST_ITEMS = 200
+# How the caps' sentences name a parameter's items, and a text parameter (default: its name).
+_ITEM_NOUNS = {"tracks": "songs"}
+_TEXT_LABELS = {"query": "search", "playlist": "playlist name", "device": "device name"}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -200,6 +216,10 @@ class ToolRegistry:
         try:
             arguments = found.arguments_model.model_validate(dict(call.arguments))
         except ValidationError as err:
+            too_large = _too_large(err)
+            if too_large is not None:
+                logger.warning("Tool %s refused: an argument is over its cap", call.name)
+                return _failed(call, too_large.user_message, too_large)
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
                 for e in err.errors()
@@ -225,6 +245,45 @@ def _failed(call: ToolCall, message: str, error: SegueError) -> ToolResult:
     return ToolResult(call=call, ok=False, output=ToolOutput(message), error=error)
 
 
+def capped(hint: Any) -> Any:
+    """``hint`` with the registry's caps: text at most MAX_TEXT_CHARS, lists MAX_LIST_ITEMS."""
+    if hint is str:
+        return Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+    origin = get_origin(hint)
+    if origin is list:
+        (item,) = get_args(hint)
+        return Annotated[list[capped(item)], Field(max_length=MAX_LIST_ITEMS)]  # type: ignore[misc]
+    if origin is Union or origin is types.UnionType:
+        return Union[tuple(capped(arg) for arg in get_args(hint))]  # noqa: UP007
+    return hint
+
+
+def _too_large(err: ValidationError) -> RequestTooLarge | None:
+    """The cap sentence when every problem of a call is an argument over its cap."""
+    problems = err.errors(include_url=False)
+    if not problems or any(p["type"] not in ("too_long", "string_too_long") for p in problems):
+        return None
+    first = problems[0]
+    name = str(first["loc"][0]) if first["loc"] else "arguments"
+    limit = int(first.get("ctx", {}).get("max_length", 0))
+    given = first.get("input")
+    size = len(given) if isinstance(given, str | list) else 0
+    many = _ITEM_NOUNS.get(name, "items")
+    if first["type"] == "too_long":
+        return RequestTooLarge(
+            f"Segue takes at most {limit} {many} in one request, and this asked for {size:,}; "
+            f"ask for {limit} or fewer."
+        )
+    if len(first["loc"]) > 1:
+        what = f"One of the {many}"
+    else:
+        what = f"The {_TEXT_LABELS.get(name, name.replace('_', ' '))}"
+    return RequestTooLarge(
+        f"{what} is too long: Segue takes at most {limit} characters ({size:,} were given); "
+        "say it in fewer words."
+    )
+
+
 def _build_tool(
     name: str, method: Callable[..., Any], *, destructive: bool, read_only: bool
 ) -> Tool:
@@ -244,7 +303,10 @@ def _build_tool(
         if not described.get(param.name):
             raise ToolDefinitionError(f"tool {name}: parameter {param.name} has no description")
         default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[param.name] = (hints[param.name], Field(default, description=described[param.name]))
+        fields[param.name] = (
+            capped(hints[param.name]),
+            Field(default, description=described[param.name]),
+        )
     model = create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
     description = doc.short_description
     if doc.long_description:
@@ -265,12 +327,15 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
     Every object gets ``additionalProperties: false`` and lists all its properties as required
     (optional ones are already nullable through their ``X | None`` type); titles and defaults,
-    which strict mode does not accept, are dropped.
+    which strict mode does not accept, are dropped, and so is ``maxLength``: strict mode takes
+    ``maxItems`` on arrays but no length keywords on strings, so the text cap is enforced by the
+    validation only.
     """
 
     def visit(node: Any) -> Any:
         if isinstance(node, dict):
-            out = {k: visit(v) for k, v in node.items() if k not in ("title", "default")}
+            dropped = ("title", "default", "maxLength")
+            out = {k: visit(v) for k, v in node.items() if k not in dropped}
             if out.get("type") == "object" or "properties" in out:
                 out["additionalProperties"] = False
                 out["required"] = list(out.get("properties", {}))

@@ -5,8 +5,12 @@ Threads (see DESIGN.md):
 - the tray's loop owns the main thread; menu callbacks only call the ``on_*`` methods here;
 - the hotkey listener's callbacks call :meth:`Controller.start_talking` / ``stop_talking`` and
   return at once;
-- the *audio* worker (one thread) opens and closes the microphone, plays the cues and ducks
-  Spotify, so none of that blocks the hotkey or the tray;
+- the *audio* worker (one thread) opens and closes the microphone and plays the cues, so none of
+  that blocks the hotkey or the tray; it makes no network call, so a release closes the
+  microphone at once;
+- beside it, the *volume* worker (one thread) ducks and restores Spotify, in the order asked, and
+  the *warm-up* worker (one thread) prepares what the command will need (token, names, model);
+  both wait on the network, and neither stands in front of the microphone's closing;
 - the *jobs* worker (one thread) runs ``Pipeline.handle`` for each command in order, so Spotify
   commands never race, then shows, notifies and speaks the reply.
 
@@ -198,7 +202,10 @@ class Controller:
         self.speak_replies = speak_replies
         self._tray: TrayLike | None = None
         self._audio = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segue-audio")
+        self._volume = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segue-volume")
+        self._warming = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segue-warm-up")
         self._jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segue-jobs")
+        self._workers = (self._audio, self._volume, self._warming, self._jobs)
         self._lock = threading.Lock()
         self._generation = 0
         self._pending: list[Future[None]] = []
@@ -275,16 +282,16 @@ class Controller:
             self._cancel_pending()
         if self._recorder.recording:
             self._recorder.cancel()
+        for worker in self._workers:
+            worker.shutdown(wait=False, cancel_futures=True)
         if self._ducker is not None:
-            self._ducker.restore()
+            self._ducker.restore()  # after a duck still running; a queued one was cancelled
         self._speaker.stop()
-        self._audio.shutdown(wait=False, cancel_futures=True)
-        self._jobs.shutdown(wait=False, cancel_futures=True)
         finished = threading.Event()
 
         def join() -> None:
-            self._audio.shutdown(wait=True)
-            self._jobs.shutdown(wait=True)
+            for worker in self._workers:
+                worker.shutdown(wait=True)
             finished.set()
 
         threading.Thread(target=join, name="segue-quit", daemon=True).start()
@@ -306,28 +313,32 @@ class Controller:
                 self._listening = False
             self._show_error(err.user_message)
             return
+        # Both wait on the network (seconds on a slow one): beside the recording, never in
+        # front of its end, which is queued on this worker.
         if self._ducker is not None:
-            self._ducker.duck()
+            self._volume.submit(self._ducker.duck)
+        self._warming.submit(self._warm)
+
+    def _warm(self) -> None:
         try:
             self._warm_up()
         except SegueError as err:
             logger.info("Warm-up failed: %s", type(err).__name__)
 
     def _close_microphone(self) -> None:
-        if not self._recorder.recording:
-            # The microphone never opened (its error was already shown).
-            if self._ducker is not None:
-                self._ducker.restore()
-            return
         try:
-            recording = self._recorder.stop()
-        except SegueError as err:
-            self._show_error(err.user_message)
-            return
+            if not self._recorder.recording:
+                return  # the microphone never opened (its error was already shown)
+            try:
+                recording = self._recorder.stop()
+            except SegueError as err:
+                self._show_error(err.user_message)
+                return
         finally:
-            # Back to the old volume before the command runs: "volume 30" must not be undone.
+            # After the duck (same worker, in order). The command need not wait for it: volume
+            # commands act on the person's volume while ducked (spotify/ducking.py).
             if self._ducker is not None:
-                self._ducker.restore()
+                self._volume.submit(self._ducker.restore)
         self._cues.play_stop()
         self._submit(Utterance(text=None, audio=recording, source="voice"))
 

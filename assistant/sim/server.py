@@ -3,6 +3,10 @@
 Every request is answered in this order: the configured latency (slept outside the lock), then a
 matching fault, then the route: the accounts service (``/authorize``, ``/api/token``), the Web API
 (``/v1/...``) or the control endpoints (``/_sim/...``). Each exchange is recorded.
+
+A fault can also lose an answer the way networks do: the request is carried out (``apply``) and
+then the answer is held past the client's timeout (``hang_seconds``), or the connection is closed
+without one (``drop``). Held answers are let go when the faults are cleared or the server stops.
 """
 
 from __future__ import annotations
@@ -49,22 +53,33 @@ class Fault:
     Attributes:
         path: A regex fullmatched against the request path (no query), e.g. ``/v1/me/player/.*``.
         method: The HTTP method it applies to; None for any.
-        status: The status to answer.
+        status: The status to answer; None (with ``apply``) keeps the real answer.
         body: The body: None for Spotify's standard error body for ``status``, a dict or list
             for JSON, str or bytes as they are.
         headers: Extra headers; a 429 without ``Retry-After`` gets ``Retry-After: 1``.
         times: How many requests it hits; None for every one.
         probability: When set (0-1), each matching request fails with this probability (seeded
             random source, so runs repeat).
+        apply: Carry the request out first, as if the failure came after Spotify acted; the
+            answer is then the real one (held or dropped) unless ``status`` replaces it.
+        drop: Close the connection without any answer.
+        hang_seconds: Hold the answer this long before sending (or dropping) it: longer than the
+            client's timeout, the client gives up first.
+        skip: Let this many matching requests through before the fault starts (the second
+            batch of a long add, say).
     """
 
     path: str
     method: str | None = None
-    status: int = 503
+    status: int | None = 503
     body: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
     times: int | None = 1
     probability: float | None = None
+    apply: bool = False
+    drop: bool = False
+    hang_seconds: float = 0.0
+    skip: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,23 +106,26 @@ class _ActiveFault:
         self.fault = fault
         self.pattern = re.compile(fault.path)
         self.remaining = fault.times
+        self.skip = fault.skip
 
-    def reply(self) -> Reply:
+    def reply(self, status: int) -> Reply:
         fault = self.fault
         headers = dict(fault.headers)
-        if fault.status == 429 and not any(k.lower() == "retry-after" for k in headers):
+        if status == 429 and not any(k.lower() == "retry-after" for k in headers):
             headers["Retry-After"] = "1"
         body = fault.body
         if body is None:
-            message = _STATUS_MESSAGES.get(fault.status, "Error")
-            return json_reply(
-                fault.status, {"error": {"status": fault.status, "message": message}}, headers
-            )
+            message = _STATUS_MESSAGES.get(status, "Error")
+            return json_reply(status, {"error": {"status": status, "message": message}}, headers)
         if isinstance(body, dict | list):
-            return json_reply(fault.status, body, headers)
+            return json_reply(status, body, headers)
         raw = body.encode() if isinstance(body, str) else bytes(body)
         headers.setdefault("Content-Type", "application/json; charset=utf-8")
-        return Reply(fault.status, raw, headers)
+        return Reply(status, raw, headers)
+
+
+class DropConnection(Exception):
+    """Raised by the router to close the connection without an answer."""
 
 
 class Faults:
@@ -121,6 +139,7 @@ class Faults:
         self._faults: list[_ActiveFault] = []
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
+        self._release = threading.Event()
 
     def add(self, fault: Fault) -> None:
         """Start injecting ``fault``."""
@@ -128,12 +147,20 @@ class Faults:
             self._faults.append(_ActiveFault(fault))
 
     def clear(self) -> None:
-        """Stop injecting every fault."""
+        """Stop injecting every fault and let held answers go."""
         with self._lock:
             self._faults.clear()
+            self._release.set()
+            self._release = threading.Event()
 
-    def match(self, method: str, path: str) -> Reply | None:
-        """The fault reply for this request, if a fault hits it."""
+    def hold(self, seconds: float) -> None:
+        """Hold an answer for ``seconds``, or until the faults are cleared."""
+        with self._lock:
+            release = self._release
+        release.wait(seconds)
+
+    def match(self, method: str, path: str) -> _ActiveFault | None:
+        """The fault that hits this request, if any."""
         with self._lock:
             if not self._faults:
                 return None
@@ -145,11 +172,14 @@ class Faults:
                     continue
                 if fault.probability is not None and self._rng.random() >= fault.probability:
                     continue
+                if active.skip > 0:
+                    active.skip -= 1
+                    continue
                 if active.remaining is not None:
                     active.remaining -= 1
                     if active.remaining <= 0:
                         self._faults.remove(active)
-                return active.reply()
+                return active
         return None
 
 
@@ -230,7 +260,11 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
         )
-        reply = self.server.dispatch(request)
+        try:
+            reply = self.server.dispatch(request)
+        except DropConnection:
+            self.close_connection = True
+            return
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -286,9 +320,15 @@ class Router:
         delay = self._latency()
         if delay > 0:
             time.sleep(delay / 1000)
-        reply = self._faults.match(request.method, request.path)
-        if reply is None:
+        fault = self._faults.match(request.method, request.path)
+        if fault is None:
             reply = self._route(request)
+        else:
+            carried_out = self._route(request) if fault.fault.apply else None
+            if fault.fault.status is not None or carried_out is None:
+                reply = fault.reply(fault.fault.status or 503)
+            else:
+                reply = carried_out
         self._on_exchange(
             Exchange(
                 method=request.method,
@@ -301,6 +341,11 @@ class Router:
                 response_body=reply.body,
             )
         )
+        if fault is not None:
+            if fault.fault.hang_seconds > 0:
+                self._faults.hold(fault.fault.hang_seconds)
+            if fault.fault.drop:
+                raise DropConnection()
         return reply
 
     def _route(self, request: Request) -> Reply:

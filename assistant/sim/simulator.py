@@ -20,7 +20,9 @@ from typing import Any
 from assistant.sim.accounts import ALL_SCOPES, SIM_CLIENT_ID, Accounts
 from assistant.sim.art import cover_png
 from assistant.sim.catalog import Catalog
+from assistant.sim.computer_app import ComputerApp
 from assistant.sim.objects import WebObjects
+from assistant.sim.player import Device, device_id_for
 from assistant.sim.search import SearchIndex
 from assistant.sim.server import Exchange, Fault, Faults, Router, SimHTTPServer
 from assistant.sim.state import DEMO_USER_ID, World
@@ -164,6 +166,7 @@ class SimulatedSpotify:
         server, thread = self._server, self._thread
         if server is None:
             return
+        self._faults.clear()  # answers held by a fault go (to clients that may have gone)
         stopper = threading.Thread(target=server.shutdown, name="sim-stop", daemon=True)
         stopper.start()
         while stopper.is_alive():
@@ -316,6 +319,52 @@ class SimulatedSpotify:
         player = self._world.account(user_id).player
         player.set_online(player.device_named(device), online)
 
+    def computer_app(self, user_id: str = DEMO_USER_ID) -> ComputerApp:
+        """The Spotify desktop app on the Computer device, sharing this simulator's state.
+
+        Serve it over MPRIS with ``assistant.sim.mpris.MprisService`` (tests, benchmarks).
+        """
+        with self._lock:
+            player = self._world.account(user_id).player
+        return ComputerApp(
+            player,
+            self.catalog,
+            self._lock,
+            art_url=lambda album_id: f"{self.base_url}/_sim/art/{album_id}.png",
+        )
+
+    def add_device(
+        self,
+        name: str,
+        type_: str = "Computer",
+        *,
+        online: bool = True,
+        volume_percent: int = 50,
+        user_id: str = DEMO_USER_ID,
+    ) -> str:
+        """Give a user another device (a second computer at home, a speaker).
+
+        Args:
+            name: The device's name; ``set_device_online`` finds it by this name.
+            type_: Its Spotify device type ("Computer", "Speaker", ...).
+            online: Whether it is listed from the start.
+            volume_percent: Its volume.
+            user_id: The user.
+
+        Returns:
+            The device's id (stable: derived from its type and name).
+        """
+        device = Device(
+            id=device_id_for(name, type_),
+            name=name,
+            type=type_,
+            online=online,
+            volume_percent=volume_percent,
+        )
+        with self._lock:
+            self._world.account(user_id).player.devices.append(device)
+        return device.id
+
     @property
     def devices(self) -> list[dict[str, Any]]:
         """The Web API device objects of the demo user's listed devices."""
@@ -338,7 +387,7 @@ class SimulatedSpotify:
         self._faults.add(fault)
 
     def clear_faults(self) -> None:
-        """Stop injecting faults."""
+        """Stop injecting faults; answers a fault holds are sent now."""
         self._faults.clear()
 
     # What happened

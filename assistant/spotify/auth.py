@@ -4,9 +4,16 @@ Segue is a desktop app, so it has no client secret: it signs in with PKCE (a ran
 S256 challenge in the authorize URL, the verifier in the token request) and receives the
 authorization code on a small HTTP server bound to the loopback address of the redirect URI.
 
-``SpotifyAuth`` keeps the refresh token in the ``SecretStore`` (the OS keyring) and the access
-token only in memory, refreshes it under a lock shortly before it expires, and is what spotipy gets
-as its ``auth_manager``. ``sign_in`` runs the whole browser flow.
+``SpotifyAuth`` keeps the refresh token and the current access token (with its expiry) in the
+``SecretStore`` (the OS keyring), refreshes shortly before expiry, and is what spotipy gets as its
+``auth_manager``. ``sign_in`` runs the whole browser flow.
+
+Several Segue processes share the sign-in (the tray, `segue say` run from a shell or a shortcut).
+Under PKCE a refresh token may be single-use: two processes refreshing with the same one leave one
+of them holding a dead token. So a refresh happens only under the keyring's lock across processes
+(``SecretStore.exclusive``), after reading the keyring again under it: when another process has
+just refreshed, its stored access token is used and no request is made. A command started while
+the stored access token is good makes no refresh at all.
 
 spotipy's own auth managers are not used: their token calls have no timeout by default, their
 redirect server does not check ``state``, binds only 127.0.0.1 and falls back to ``input()``.
@@ -36,10 +43,12 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import requests
 
+from assistant import waits
 from assistant.errors import (
     ConfigError,
     NotSignedIn,
     RateLimited,
+    SecretStoreUnavailable,
     SignInExpired,
     SignInFailed,
     SpotifyUnavailable,
@@ -118,7 +127,7 @@ class _TokenResponse:
 
 
 class SpotifyAuth:
-    """Holds the sign-in: the refresh token in the SecretStore, the access token only in memory.
+    """Holds the sign-in: the refresh and access tokens in the SecretStore, shared by processes.
 
     An instance is safe to share between threads. It is what spotipy gets as ``auth_manager``:
     spotipy calls ``get_access_token(as_dict=False)`` before every request.
@@ -127,10 +136,12 @@ class SpotifyAuth:
         client_id: The Client ID of the user's own Spotify app.
         redirect_uri: The redirect URI registered for that app (a loopback IP literal).
         accounts_url: Base URL of the accounts service (``https://accounts.spotify.com``).
-        secrets: Where the refresh token and the sign-in date are kept.
+        secrets: Where the tokens and the sign-in date are kept (and the lock every Segue
+            process takes to refresh).
         timeout: Seconds every request to the accounts service may take.
         session: The HTTP session to use; a new one by default.
-        clock: A monotonic clock in seconds, used for token expiry.
+        clock: Wall-clock Unix seconds, used for token expiry (the stored expiry is read by
+            other processes, so it cannot be a monotonic clock).
         refresh_margin: Refresh the access token when it expires within this many seconds.
     """
 
@@ -143,7 +154,7 @@ class SpotifyAuth:
         secrets: SecretStore,
         timeout: float = 10.0,
         session: requests.Session | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         refresh_margin: float = 60.0,
     ) -> None:
         self._client_id = client_id
@@ -154,11 +165,13 @@ class SpotifyAuth:
         self._session = session if session is not None else requests.Session()
         self._clock = clock
         self._refresh_margin = refresh_margin
-        # Guards the in-memory token and every refresh: under PKCE a refresh token is single-use,
-        # so two refreshes racing with the same one would leave us holding a dead token.
+        # Guards the in-memory token within this process; refreshes also hold the keyring's lock
+        # across processes.
         self._lock = threading.Lock()
         self._access_token: str | None = None
         self._expires_at = 0.0
+        # The last token Spotify answered 401 to: never taken from the keyring again.
+        self._rejected: str | None = None
 
     @property
     def redirect_uri(self) -> str:
@@ -194,9 +207,15 @@ class SpotifyAuth:
         if as_dict:
             raise ValueError("SpotifyAuth returns access tokens as strings only")
         with self._lock:
-            if self._access_token is not None and not self._expiring():
+            if self._access_token is not None and not self._expiring(self._expires_at):
                 return self._access_token
-            return self._refresh_locked()
+            # Under PKCE a refresh token may be single-use: refresh only while holding the lock
+            # every Segue process takes, and only if no other process has just done it.
+            with self._secrets.exclusive():
+                if self._adopt_stored_locked():
+                    assert self._access_token is not None
+                    return self._access_token
+                return self._refresh_locked()
 
     def invalidate(self, rejected_token: str) -> None:
         """Forget the in-memory access token after Spotify answered 401 to it.
@@ -208,12 +227,20 @@ class SpotifyAuth:
             rejected_token: The access token the 401 answered.
         """
         with self._lock:
-            if self._access_token is not None and hmac.compare_digest(
-                self._access_token.encode(), rejected_token.encode()
-            ):
+            self._rejected = rejected_token
+            if self._access_token is not None and _same(self._access_token, rejected_token):
                 logger.info("Dropped the access token Spotify rejected")
                 self._access_token = None
                 self._expires_at = 0.0
+            # Other processes would pick the refused token up from the keyring: drop it there
+            # too, unless a newer one was stored meanwhile.
+            try:
+                with self._secrets.exclusive():
+                    stored = self._secrets.spotify_access_token()
+                    if stored is not None and _same(stored[0], rejected_token):
+                        self._secrets.forget_spotify_access_token()
+            except SecretStoreUnavailable:
+                logger.warning("Could not drop the refused access token from the keyring")
 
     def warm_up(self) -> None:
         """Refresh now if the access token is missing or expires within the refresh margin.
@@ -288,8 +315,9 @@ class SpotifyAuth:
                 raise SignInFailed(
                     "Spotify's answer to the sign-in had no refresh token; run `segue login` again."
                 )
-            self._secrets.save_spotify_refresh_token(tokens.refresh_token, new_sign_in=True)
-            self._keep(tokens, started)
+            with self._secrets.exclusive():
+                self._secrets.save_spotify_refresh_token(tokens.refresh_token, new_sign_in=True)
+                self._keep(tokens, started)
             _warn_about_missing_scopes(tokens.scope)
             logger.info("Token exchange ok; signed in to Spotify")
 
@@ -303,8 +331,22 @@ class SpotifyAuth:
 
     # Internals. Every method ending in _locked runs with self._lock held.
 
-    def _expiring(self) -> bool:
-        return self._clock() >= self._expires_at - self._refresh_margin
+    def _expiring(self, expires_at: float) -> bool:
+        return self._clock() >= expires_at - self._refresh_margin
+
+    def _adopt_stored_locked(self) -> bool:
+        """Use the access token in the keyring if it is good for a while; whether it was."""
+        stored = self._secrets.spotify_access_token()
+        if stored is None:
+            return False
+        token, expires_at = stored
+        if self._expiring(expires_at) or (
+            self._rejected is not None and _same(token, self._rejected)
+        ):
+            return False
+        self._access_token, self._expires_at = token, expires_at
+        logger.debug("Using the access token in the keyring")
+        return True
 
     def _refresh_locked(self) -> str:
         refresh_token = self._secrets.spotify_refresh_token()
@@ -317,9 +359,12 @@ class SpotifyAuth:
         except _TokenRefused as refused:
             if refused.error != "invalid_grant":
                 raise _refresh_refused_error(refused) from None
-            # Another Segue process (the tray and `segue say` share the keyring) may have used the
+            # A process that does not take the keyring's lock (an older Segue) may have used the
             # single-use refresh token between our read and our request and stored a rotated one:
-            # then ours is dead but the sign-in is not. Try the stored one once.
+            # then ours is dead but the sign-in is not. Use what it stored, or try its token once.
+            if self._adopt_stored_locked():
+                assert self._access_token is not None
+                return self._access_token
             current = self._secrets.spotify_refresh_token()
             if current is None or current == refresh_token:
                 self._expire_sign_in_locked(refresh_token)
@@ -363,6 +408,11 @@ class SpotifyAuth:
         self._access_token = tokens.access_token
         # Measured from when the request was sent, so network time only makes us refresh early.
         self._expires_at = started + tokens.expires_in
+        try:
+            self._secrets.save_spotify_access_token(tokens.access_token, self._expires_at)
+        except SecretStoreUnavailable:
+            # The refresh token is stored; other processes will refresh for themselves.
+            logger.warning("Could not keep the access token in the keyring")
 
     def _post_token(self, form: Mapping[str, str]) -> _TokenResponse:
         url = f"{self._accounts_url}/api/token"
@@ -387,7 +437,7 @@ class SpotifyAuth:
             logger.warning("Token request failed with HTTP %d", status)
             raise SpotifyUnavailable()
         if status == HTTPStatus.TOO_MANY_REQUESTS:
-            retry_after = _seconds_header(response.headers.get("Retry-After"))
+            retry_after = waits.retry_after(response.headers)
             logger.warning("Token request rate limited (Retry-After %s)", retry_after)
             if retry_after is None:
                 raise SpotifyUnavailable()
@@ -433,6 +483,11 @@ def _unreadable_answer() -> SpotifyUnavailable:
     )
 
 
+def _same(token: str, other: str) -> bool:
+    """Whether two tokens are equal (compared in constant time)."""
+    return hmac.compare_digest(token.encode(), other.encode())
+
+
 def _refresh_refused_error(refused: _TokenRefused) -> SignInExpired:
     # invalid_client and friends: the Client ID in the settings no longer matches the app that
     # issued the refresh token (or the app was deleted). The stored token is kept: putting the
@@ -442,16 +497,6 @@ def _refresh_refused_error(refused: _TokenRefused) -> SignInExpired:
         f"Spotify refused to renew the sign-in ({refused.error}); check spotify_client_id, then "
         "choose Sign in from the tray menu."
     )
-
-
-def _seconds_header(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
 
 
 def _warn_about_missing_scopes(granted: str | None) -> None:

@@ -52,6 +52,7 @@ from assistant.spotify.models import (
 )
 from assistant.text import match
 from assistant.text.fold import fold
+from assistant.waits import retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,39 @@ SIGN_IN_REJECTED_MESSAGE = (
 DEVICE_NOT_FOUND_MESSAGE = (
     "That Spotify device is not available any more; open Spotify on it or choose another device."
 )
+UNREADABLE_MESSAGE = "Spotify sent an answer Segue could not read; try again in a moment."
+# Characters of Spotify's own error message repeated to the person.
+MESSAGE_MAX = 160
+
+
+class _NewConnectionEachTime(requests.Session):
+    """A session that opens a new connection for every request (``connection_reuse = false``).
+
+    Each request gets an adapter (a connection pool) of its own, closed once the answer is read.
+    """
+
+    def get_adapter(self, url: str) -> requests.adapters.BaseAdapter:
+        """A fresh adapter that retries nothing."""
+        return requests.adapters.HTTPAdapter(max_retries=0)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send, read the answer, and close its connection."""
+        response = super().send(request, **kwargs)
+        _ = response.content
+        adapter = getattr(response, "connection", None)
+        if isinstance(adapter, requests.adapters.BaseAdapter):
+            adapter.close()
+        return response
+
+
+class _UnreadableAnswer(requests.RequestException):
+    """A successful read whose body is not JSON.
+
+    spotipy turns such a body into None, the same as a 204 ("nothing is playing"): a player
+    answering 200 with a cut body would read as silence while music plays. Raised from the
+    session's response hook, so it passes through spotipy (which catches only HTTP and retry
+    errors here) to the wrapper.
+    """
 
 
 class AccessTokenSource(Protocol):
@@ -285,16 +319,17 @@ class SpotifyClient:
         # status_forcelist falls back to its defaults, which include 429 (urllib3 then sleeps the
         # whole Retry-After, uncapped) and resend POSTs on 5xx. On our own session with a plain
         # adapter spotipy never retries or sleeps: every retry below is ours.
-        self._session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(max_retries=0)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        self._session = requests.Session() if reuse_connections else _NewConnectionEachTime()
+        if reuse_connections:
+            adapter = requests.adapters.HTTPAdapter(max_retries=0)
+            self._session.mount("http://", adapter)
+            self._session.mount("https://", adapter)
         self._session.hooks["response"].append(self._log_response)
+        self._session.hooks["response"].append(_check_json)
         self._sp = spotipy.Spotify(
             auth_manager=self._tokens,
-            # False: spotipy sends each request through requests.api, a new session each time
-            # (whose adapter does not retry either).
-            requests_session=self._session if reuse_connections else False,
+            # Always our session: its hooks check every answer (spotipy's own would not).
+            requests_session=self._session,
             requests_timeout=timeout,
         )
         self._sp.prefix = api_url.rstrip("/") + "/"
@@ -896,6 +931,11 @@ class SpotifyClient:
                 if isinstance(mapped, _Restricted):
                     return mapped
                 raise mapped from err
+            except _UnreadableAnswer as err:
+                logger.warning(
+                    "%s %s answered with a body that is not JSON", endpoint.method, endpoint.path
+                )
+                raise SpotifyUnavailable(UNREADABLE_MESSAGE) from err
             except (requests.Timeout, requests.ConnectionError) as err:
                 logger.warning(
                     "%s %s failed after %.0f ms: %s",
@@ -999,21 +1039,32 @@ def _map_error(endpoint: _Endpoint, err: spotipy.SpotifyException) -> SegueError
 
 
 def _spotify_message(err: spotipy.SpotifyException) -> str:
-    # spotipy puts the request URL, ":\n " and then Spotify's error message into `msg`.
+    # spotipy puts the request URL, ":\n " and then Spotify's error message into `msg`; for a
+    # body that is not JSON (a proxy's HTML error page) the whole body: never repeat markup.
     text = str(err.msg or "")
     _, sep, rest = text.partition(":\n ")
-    message = (rest if sep else text).strip()
-    return "" if message == "None" else message
+    message = " ".join((rest if sep else text).split())
+    if message == "None" or ("<" in message and ">" in message):
+        return ""
+    return message if len(message) <= MESSAGE_MAX else message[: MESSAGE_MAX - 1] + "…"
 
 
 def _retry_after(err: spotipy.SpotifyException) -> float:
-    headers = err.headers or {}
-    value = headers.get("Retry-After")
+    seconds = retry_after(err.headers)
+    return DEFAULT_RETRY_AFTER if seconds is None else seconds
+
+
+def _check_json(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """Refuse a successful GET whose body is not JSON (see :class:`_UnreadableAnswer`)."""
+    if response.request.method != "GET" or not 200 <= response.status_code < 300:
+        return
+    body = response.content
+    if not body.strip():
+        return  # 204, or 200 with nothing: Spotify's "nothing to show"
     try:
-        seconds = float(value) if value is not None else DEFAULT_RETRY_AFTER
+        response.json()
     except ValueError:
-        return DEFAULT_RETRY_AFTER
-    return max(seconds, 0.0)
+        raise _UnreadableAnswer(response=response) from None
 
 
 def _sentence(prefix: str, message: str) -> str:

@@ -3,7 +3,13 @@
 Spotify's Web API only commands players that are running and listed. When a command fails with
 "no active device", :class:`LocalPlayer` moves playback to this computer's Spotify app (starting the
 app first when it is not listed) and sends the command again. It never moves playback to another
-device on its own: when a phone is active, commands go to the phone as usual.
+device on its own: when a phone is active, commands go to the phone as usual, and a listed
+computer that cannot be told to be this one (an idle desktop at home) is never played on.
+
+Which listed "Computer" is this one: Spotify lists every computer of the account, and names each
+after the computer as its system shows it, which need not be the host name. So this computer's
+player is the one named like ``spotify_device_name`` or the host, or else the one whose id
+:class:`DeviceMemory` remembers: the player that came online when Segue started the app here.
 """
 
 from __future__ import annotations
@@ -12,11 +18,14 @@ import logging
 import os
 import shlex
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import closing
+from pathlib import Path
 from typing import TypeVar
 
 from assistant.errors import NoDevice
@@ -28,6 +37,15 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WHAT_TO_DO = "Open Spotify on this computer, or say which device to play on."
+
+_MEMORY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS this_computer (
+    slot INTEGER PRIMARY KEY CHECK (slot = 0),
+    device_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    learned_at REAL NOT NULL
+)
+"""
 
 
 def default_launch_command() -> list[str] | None:
@@ -66,6 +84,63 @@ def launch_detached(command: Sequence[str]) -> subprocess.Popen[bytes]:
     )
 
 
+class DeviceMemory:
+    """This computer's Spotify device id, remembered in SQLite in the data dir.
+
+    Later runs (and other Segue processes) find this computer's player by it when its name says
+    nothing. It is only a memory: :meth:`LocalPlayer.find` takes it only when Spotify lists that
+    id now. A file that cannot be read or written is logged and the id kept in memory.
+
+    Args:
+        path: The database file (its folder is made when missing); None keeps the id in memory.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._device_id: str | None = None
+
+    def get(self) -> str | None:
+        """The remembered device id, if any."""
+        if self.path is not None and self.path.exists():
+            try:
+                with closing(self._connect()) as db:
+                    row = db.execute("SELECT device_id FROM this_computer").fetchone()
+                return str(row[0]) if row is not None else self._device_id
+            except (sqlite3.Error, OSError) as err:
+                logger.warning("Could not read %s: %s", self.path, err)
+        return self._device_id
+
+    def remember(self, device_id: str, name: str) -> None:
+        """Remember ``device_id`` (named ``name`` now) as this computer's player."""
+        if device_id == self._device_id:
+            return
+        self._device_id = device_id
+        if self.path is None:
+            return
+        try:
+            with closing(self._connect()) as db, db:
+                db.execute(
+                    "INSERT OR REPLACE INTO this_computer (slot, device_id, name, learned_at)"
+                    " VALUES (0, ?, ?, ?)",
+                    (device_id, name, time.time()),
+                )
+            logger.info("Remembered this computer's Spotify player (%s)", name)
+        except (sqlite3.Error, OSError) as err:
+            logger.warning("Could not write %s: %s", self.path, err)
+
+    def _connect(self) -> sqlite3.Connection:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=5.0)
+        try:
+            with db:
+                db.execute(_MEMORY_SCHEMA)
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
+
+
 class LocalPlayer:
     """Runs player commands, bringing up this computer's Spotify app when no device is active.
 
@@ -80,6 +155,7 @@ class LocalPlayer:
         sleep: Waits between polls (injectable for tests).
         clock: Monotonic clock for the wait.
         launch: Starts a command; the default runs it detached with its output discarded.
+        memory: Remembers which listed computer is this one; in memory only by default.
     """
 
     def __init__(
@@ -93,8 +169,10 @@ class LocalPlayer:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         launch: Callable[[Sequence[str]], None] | None = None,
+        memory: DeviceMemory | None = None,
     ) -> None:
         self._client = client
+        self._memory = memory if memory is not None else DeviceMemory()
         self._device_name = device_name
         self._launch_command = (
             list(launch_command) if launch_command is not None else default_launch_command()
@@ -118,22 +196,25 @@ class LocalPlayer:
     def find(self, devices: Sequence[Device]) -> Device | None:
         """This computer's Spotify device among ``devices``.
 
-        A "Computer" named like ``device_name`` or this host wins. When none is, and exactly one
-        Computer is listed, that one is taken to be this computer.
+        A "Computer" named like ``device_name`` or this host, else the one whose id is
+        remembered. Any other computer may be another one of the person's (a desktop at home):
+        it is never taken for this one, even when it is the only one listed.
 
         Args:
             devices: The devices Spotify lists.
 
         Returns:
-            The device, or None when this computer's Spotify is not listed.
+            The device, or None when this computer's Spotify is not listed (or not known).
         """
-        computers = [d for d in devices if d.type.casefold() == "computer" and d.id]
+        computers = _computers(devices)
         names = self._names()
         for device in computers:
             if device.name.casefold() in names:
                 return device
-        if len(computers) == 1:
-            return computers[0]
+        remembered = self._memory.get()
+        for device in computers:
+            if remembered is not None and device.id == remembered:
+                return device
         return None
 
     def run(self, action: Callable[[], T]) -> T:
@@ -166,27 +247,52 @@ class LocalPlayer:
                 raise
             device = self.find(devices)
             if device is None:
-                device = self._start_and_wait()
+                device = self._start_and_wait(devices)
             if device.id is None:  # find() returns only devices with an ID
                 raise
+            self._memory.remember(device.id, device.name)
             logger.info("Moving playback to this computer's Spotify (%s)", device.name)
             self._client.transfer(device.id, play=False)
         return action()
 
-    def _start_and_wait(self) -> Device:
+    def _start_and_wait(self, before: Sequence[Device]) -> Device:
+        """Start the app here and return the player it brings online.
+
+        That is a computer found by :meth:`find`, or else the one computer that was not listed
+        in ``before`` (the list read just before the start): the app started here is what
+        made it appear.
+        """
+        known = {d.id for d in before}
         self._start()
         deadline = self._clock() + self._wait_seconds
         while True:
-            device = self.find(self._client.devices())
+            devices = self._client.devices()
+            device = self.find(devices)
             if device is not None:
                 return device
+            appeared = [d for d in _computers(devices) if d.id not in known]
+            if len(appeared) == 1:
+                logger.info("This computer's Spotify appeared as %s", appeared[0].name)
+                return appeared[0]
             self._check_process()
             if self._clock() >= deadline:
-                raise NoDevice(
-                    f"Spotify did not appear as a player within {self._wait_seconds:g} seconds. "
-                    + WHAT_TO_DO
-                )
+                raise self._not_appeared(devices)
             self._sleep(self._poll_interval)
+
+    def _not_appeared(self, devices: Sequence[Device]) -> NoDevice:
+        others = [f"“{d.name}”" for d in _computers(devices)]
+        if not others:
+            return NoDevice(
+                f"Spotify did not appear as a player within {self._wait_seconds:g} seconds. "
+                + WHAT_TO_DO
+            )
+        # A computer that did not come online when the app was started here may be another
+        # one (at home, at work): playing there would start music in someone else's room.
+        return NoDevice(
+            f"I can't tell whether {' or '.join(others)} is this computer (no new Spotify "
+            f"player appeared here within {self._wait_seconds:g} seconds): say which device "
+            "to play on, or set spotify_device_name."
+        )
 
     def _start(self) -> None:
         command = self._launch_command
@@ -227,3 +333,8 @@ class LocalPlayer:
                 f"Could not start Spotify: `{shlex.join(self._launch_command)}` exited with "
                 f"status {status}. " + WHAT_TO_DO
             )
+
+
+def _computers(devices: Sequence[Device]) -> list[Device]:
+    """The listed computers (with an id: Spotify cannot be told to play on one without)."""
+    return [d for d in devices if d.type.casefold() == "computer" and d.id]

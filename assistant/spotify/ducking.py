@@ -1,9 +1,16 @@
-"""Ducking: Spotify plays quieter while the person speaks, and comes back afterwards."""
+"""Ducking: Spotify plays quieter while the person speaks, and comes back afterwards.
+
+:class:`VolumeDucker` is also the one place that decides which volume a volume command acts on.
+Ducking runs on the desktop's audio side while queued commands run on the jobs worker, so a
+command may run while the music is ducked: it must read and change the person's volume (the one
+ducking saved), not the ducked one, and the restore must put back what the person chose last.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from assistant.errors import SegueError
 from assistant.spotify.client import SpotifyClient
@@ -18,6 +25,9 @@ class VolumeDucker:
     changes is left alone, and a failure is logged, never raised, so a recording always goes on
     and ``restore`` can always be called (after an error or a cancelled recording too).
 
+    Volume commands go through :meth:`person_volume` and :meth:`set_person_volume`, so "louder",
+    "volume 30" and "mute" mean the same while the music is ducked as after.
+
     Args:
         client: The Spotify client.
         percent: The volume while ducked, as a percent of the volume before.
@@ -26,6 +36,8 @@ class VolumeDucker:
     def __init__(self, client: SpotifyClient, *, percent: int = 25) -> None:
         self._client = client
         self._percent = percent
+        # One lock over duck, restore and every volume command's read and write: none of them
+        # reads a volume another is about to change (they run on different threads).
         self._lock = threading.Lock()
         self._saved: tuple[str, int] | None = None
 
@@ -47,15 +59,14 @@ class VolumeDucker:
                 volume = device.volume_percent
                 if volume is None or volume == 0:
                     return
-                quieter = volume * self._percent // 100
-                self._client.set_volume(quieter, device_id=device.id)
+                self._client.set_volume(self._quieter(volume), device_id=device.id)
                 self._saved = (device.id, volume)
                 logger.info("Ducked the volume to %d%% while recording", self._percent)
             except SegueError as err:
                 logger.info("Could not duck the volume: %s", type(err).__name__)
 
     def restore(self) -> None:
-        """Put back the volume from before :meth:`duck`; nothing happens when none is saved."""
+        """Put back the person's volume; nothing happens when none is saved."""
         with self._lock:
             saved, self._saved = self._saved, None
             if saved is None:
@@ -66,3 +77,34 @@ class VolumeDucker:
                 logger.info("Restored the volume after recording")
             except SegueError as err:
                 logger.warning("Could not restore the volume: %s", type(err).__name__)
+
+    def person_volume(self, read: Callable[[], int]) -> int:
+        """The volume the person chose: the one saved while ducked, else what ``read`` says.
+
+        Args:
+            read: Reads the active device's volume from Spotify (raising when there is none).
+        """
+        with self._lock:
+            if self._saved is not None:
+                return self._saved[1]
+            return read()
+
+    def set_person_volume(self, level: int) -> None:
+        """Set the person's volume (0-100).
+
+        While ducked, ``level`` becomes the volume the restore puts back, and the device plays
+        at the ducked share of it meanwhile; otherwise the active device is set to it.
+
+        Raises:
+            SegueError: Spotify refused or failed (as ``SpotifyClient.set_volume``).
+        """
+        with self._lock:
+            if self._saved is None:
+                self._client.set_volume(level)
+                return
+            device_id = self._saved[0]
+            self._client.set_volume(self._quieter(level), device_id=device_id)
+            self._saved = (device_id, level)
+
+    def _quieter(self, volume: int) -> int:
+        return volume * self._percent // 100

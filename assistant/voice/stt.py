@@ -2,15 +2,13 @@
 
 Both recognisers take a ``Recording`` and a vocabulary (the user's playlist names, recent artists,
 device names) that steers them towards the names a command is likely to contain, and return a
-``Transcript``. Failures become the error tree's classes where they enter:
+``Transcript``. Failures become the error tree's classes where they enter: OpenAI's as
+``assistant.openai_errors`` maps every OpenAI request's failures (an answer that is not JSON
+included), and these:
 
 ==========================================  =================================================
 what went wrong                             raised
 ==========================================  =================================================
-timeout, no connection, 5xx, empty answer   ``ModelUnavailable`` (retryable)
-429                                         ``ModelRateLimited`` (with the wait, when sent)
-401                                         ``ModelKeyRefused``
-400, 403, 404                               ``ModelRequestRejected``
 no words in the answer                      ``SpeechNotUnderstood``
 faster-whisper missing, model unreadable    ``ModelUnavailable`` (not retryable)
 ==========================================  =================================================
@@ -32,7 +30,6 @@ int8 on 2 cores, 30 espeak-ng commands of 1-3 s with 0.5 s of silence at both en
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 import unicodedata
@@ -43,14 +40,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
-from assistant.errors import (
-    ModelKeyRefused,
-    ModelRateLimited,
-    ModelRequestRejected,
-    ModelUnavailable,
-    SegueError,
-    SpeechNotUnderstood,
-)
+from assistant.errors import ModelUnavailable, SpeechNotUnderstood
+from assistant.openai_errors import ModelService, is_transient, model_error, not_json
 from assistant.voice.audio import SAMPLE_RATE, AudioFormat, Recording, encode, resample
 
 if TYPE_CHECKING:
@@ -217,6 +208,12 @@ class OpenAISpeechToText:
         # The SDK's own retries would sleep out a 429's retry-after (up to a minute) while the
         # person waits: retries are decided here instead.
         self._client = client.with_options(timeout=timeout_s, max_retries=0)
+        self._service = ModelService(
+            name="OpenAI's speech service",
+            model=model,
+            model_setting="stt_model",
+            timeout=timeout_s,
+        )
 
     @property
     def engine(self) -> str:
@@ -262,15 +259,22 @@ class OpenAISpeechToText:
                     **options,
                 )
                 break
-            except openai.OpenAIError as err:
-                if attempt < self.retries and _worth_retrying(err):
+            except (openai.OpenAIError, ValueError) as err:
+                # ValueError: an answer declared JSON that is not.
+                if attempt < self.retries and is_transient(err):
                     attempt += 1
                     logger.info("Speech to text failed (%s); trying again", type(err).__name__)
                     time.sleep(_RETRY_PAUSE_S)
                     continue
-                raise _speech_error(err, self.model, self.timeout_s) from err
+                logger.warning("Speech to text failed: %s", type(err).__name__)
+                raise model_error(err, self._service) from err
         seconds = time.perf_counter() - started
-        text = str(getattr(result, "text", result) or "").strip()
+        if isinstance(result, str) or not isinstance(getattr(result, "text", None), str):
+            # Not a transcription object: the SDK hands back the body of an answer that is not
+            # JSON (an HTML page) as a string, and that page must not become the command.
+            logger.warning("Transcription answer was not JSON: %s", type(result).__name__)
+            raise not_json(self._service)
+        text = result.text.strip()
         logger.info(
             "Transcribed %.1f s of audio with %s in %.2f s (%d bytes uploaded, %d characters)",
             rec.duration_s,
@@ -284,112 +288,6 @@ class OpenAISpeechToText:
         return Transcript(
             text=text, seconds=seconds, bytes_sent=len(upload.data), engine=self.engine
         )
-
-
-def _worth_retrying(err: Exception) -> bool:
-    """A dropped connection or a 5xx answer: a second attempt often goes through at once."""
-    import openai
-
-    if isinstance(err, openai.APITimeoutError):
-        return False
-    if isinstance(err, openai.APIConnectionError):
-        return True
-    return isinstance(err, openai.APIStatusError) and err.status_code >= 500
-
-
-def _speech_error(err: Exception, model: str, timeout_s: float) -> SegueError:
-    """Map an openai SDK exception from the transcription API to one sentence in the error tree."""
-    import openai
-
-    if isinstance(err, openai.APITimeoutError):
-        return ModelUnavailable(
-            f"OpenAI's speech service did not answer within {timeout_s:g} seconds; try again."
-        )
-    if isinstance(err, openai.APIConnectionError):
-        return ModelUnavailable(
-            "Segue couldn't reach OpenAI's speech service; check the connection and try again."
-        )
-    if isinstance(err, openai.RateLimitError):
-        if _error_code(err) == "insufficient_quota":
-            return ModelRateLimited(
-                "The OpenAI account has no credit left for speech to text; add credit on "
-                "platform.openai.com or switch speech to text to the local model.",
-                retryable=False,
-            )
-        wait = _retry_after(err)
-        if wait is None:
-            return ModelRateLimited(
-                "OpenAI's speech service asked Segue to slow down; try again in a minute."
-            )
-        return ModelRateLimited(
-            f"OpenAI's speech service asked Segue to slow down; try again in {_wait_text(wait)}."
-        )
-    if isinstance(err, openai.AuthenticationError):
-        return ModelKeyRefused()
-    if isinstance(err, openai.NotFoundError):
-        return ModelRequestRejected(
-            f"OpenAI does not offer the speech model “{model}” to this API key; choose another "
-            "speech-to-text model in the settings."
-        )
-    if isinstance(err, openai.APIStatusError):
-        if err.status_code >= 500:
-            return ModelUnavailable(
-                "OpenAI's speech service failed on its side; try again in a moment."
-            )
-        return ModelRequestRejected(
-            f"OpenAI refused the recording ({err.status_code}: {_short(_error_message(err))})."
-        )
-    return ModelUnavailable("OpenAI's speech service sent an answer Segue could not read.")
-
-
-def _error_body(err: Exception) -> dict[str, Any]:
-    body = getattr(err, "body", None)
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict):
-            return inner
-    return {}
-
-
-def _error_code(err: Exception) -> str | None:
-    code = getattr(err, "code", None) or _error_body(err).get("code")
-    return code if isinstance(code, str) else None
-
-
-def _error_message(err: Exception) -> str:
-    message = _error_body(err).get("message")
-    return message if isinstance(message, str) and message else type(err).__name__
-
-
-def _short(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split()).rstrip(".")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _retry_after(err: Exception) -> float | None:
-    """Seconds from the ``retry-after-ms`` or ``retry-after`` header of a 429, if any."""
-    response = getattr(err, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value) * scale
-        except ValueError:
-            continue  # an HTTP date: rare for OpenAI; fall back to "a minute"
-        if math.isfinite(seconds) and seconds >= 0:
-            return seconds
-    return None
-
-
-def _wait_text(seconds: float) -> str:
-    whole = max(1, math.ceil(seconds))
-    if whole < 120:
-        return f"{whole} second{'s' if whole != 1 else ''}"
-    return f"{math.ceil(whole / 60)} minutes"
 
 
 # --------------------------------------------------------------------------------------------

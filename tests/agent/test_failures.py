@@ -54,7 +54,7 @@ def test_a_long_retry_after_is_not_waited_out(
     fake_openai.error(429, headers={"retry-after": "30"})
     s = segue()
     reply = s.say("play something cheerful")
-    assert reply.text == "OpenAI asked Segue to slow down; try again in a minute."
+    assert reply.text == "OpenAI asked Segue to slow down; try again in 30 seconds."
     assert s.waits == [] and fake_openai.count() == 1
 
 

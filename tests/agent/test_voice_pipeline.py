@@ -12,6 +12,7 @@ from pathlib import Path
 import openai
 import pytest
 
+from assistant.agent.agent import NOTHING_TO_RETRY, QUESTION_TTL
 from assistant.agent.vocabulary import SpotifyVocabulary
 from assistant.pipeline import (
     NO_SPEECH_TO_TEXT,
@@ -23,7 +24,7 @@ from assistant.pipeline import (
 from assistant.sim import SimulatedSpotify
 from assistant.voice.audio import Recording, SpeechDetector
 from assistant.voice.stt import LocalWhisper, OpenAISpeechToText
-from tests.agent.conftest import Segue
+from tests.agent.conftest import Clock, Segue
 from tests.fakes.openai_server import FakeOpenAI
 from tests.support.speech import SpokenCommands
 
@@ -100,6 +101,46 @@ def test_after_a_failed_upload_try_again_resends_the_same_recording(
     assert again.ok and again.text == "Playing “Creep” by Radiohead."
     sizes = [r.body["file"]["size"] for r in fake_openai.requests]
     assert len(sizes) == 3 and len(set(sizes)) == 1  # the very same audio, nothing re-recorded
+
+
+def test_the_kept_recording_expires_with_the_agents_try_again(
+    segue: Callable[..., Segue],
+    clock: Clock,
+    sim: SimulatedSpotify,
+    fake_openai: FakeOpenAI,
+    spoken: SpokenCommands,
+) -> None:
+    fake_openai.error(503, endpoint="transcription").error(503, endpoint="transcription")
+    said = segue(llm=False)
+    pipeline = voice(said, openai_stt(fake_openai))
+    failed = pipeline.handle(Utterance(text=None, audio=spoken("play creep by radiohead")))
+    assert not failed.ok and failed.text.endswith(RESEND_HINT)
+    uploads = fake_openai.count()
+
+    clock.advance(QUESTION_TTL + 1)  # the agent's "try again" has expired by now: so has this
+    again = pipeline.handle(Utterance(text="try again"))
+
+    assert again.text == NOTHING_TO_RETRY
+    assert fake_openai.count() == uploads  # the recording did not leave again
+    assert not sim.snapshot()["is_playing"]
+
+
+def test_the_kept_recording_is_sent_again_once(
+    segue: Callable[..., Segue],
+    clock: Clock,
+    fake_openai: FakeOpenAI,
+    spoken: SpokenCommands,
+) -> None:
+    fake_openai.error(503, endpoint="transcription").error(503, endpoint="transcription")
+    fake_openai.transcription("play Creep by Radiohead")
+    pipeline = voice(segue(llm=False), openai_stt(fake_openai))
+    pipeline.handle(Utterance(text=None, audio=spoken("play creep by radiohead")))
+    clock.advance(QUESTION_TTL - 1)  # still within the time "try again" lasts
+    assert pipeline.handle(Utterance(text="try again")).ok
+    uploads = fake_openai.count()
+
+    assert pipeline.handle(Utterance(text="try again")).text == NOTHING_TO_RETRY
+    assert fake_openai.count() == uploads
 
 
 def test_a_refused_key_is_one_sentence_and_not_kept_for_try_again(

@@ -259,6 +259,9 @@ def test_a_failure_while_adding_says_the_playlist_was_made(run: Run, sim: Simula
     sim.add_fault(Fault(path=r"/v1/playlists/[^/]+/items", method="POST", status=503))
     result = run("create_playlist", name="Half Made", tracks=["Yellow by Coldplay"])
     assert not result.ok and result.needs_user
-    assert result.output.summary.startswith("Created “Half Made”, but adding songs failed:")
+    assert result.output.summary == (
+        "Made “Half Made”, but its song could not be added: Spotify is not answering right now. "
+        "Say “try again” to finish."
+    )
     made = [p for p in sim.snapshot()["playlists"].values() if p["name"] == "Half Made"]
     assert [p["track_uris"] for p in made] == [[]]

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from assistant.errors import NotSignedIn, RateLimited, SignInExpired, SpotifyUnavailable
-from assistant.secrets import MemoryKeyring, SecretStore
+from assistant.secrets import SPOTIFY_REFRESH_TOKEN, MemoryKeyring, SecretStore
 from assistant.sim import Fault, SimulatedSpotify
 from assistant.spotify.auth import SpotifyAuth
 from tests.auth.support import AuthFactory, FakeClock, free_port, get
@@ -287,16 +287,17 @@ def test_sign_out_forgets_everything(
 
 
 class InterleavingKeyring(MemoryKeyring):
-    """A keyring where another process acts right after the next read (and before it returns)."""
+    """A keyring where another process acts right after the next read of one entry."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.after_next_read: Callable[[], object] | None = None
+        self.after_next_read: tuple[str, Callable[[], object]] | None = None
 
     def get_password(self, service: str, username: str) -> str | None:
         value = super().get_password(service, username)
-        hook, self.after_next_read = self.after_next_read, None
-        if hook is not None:
+        if self.after_next_read is not None and self.after_next_read[0] == username:
+            hook = self.after_next_read[1]
+            self.after_next_read = None
             hook()
         return value
 
@@ -304,23 +305,59 @@ class InterleavingKeyring(MemoryKeyring):
 def test_a_refresh_racing_another_segue_process_keeps_the_user_signed_in(
     sim: SimulatedSpotify, make_auth: AuthFactory, clock: FakeClock
 ) -> None:
-    # The tray and `segue say` share the keyring. Here the other process refreshes (and rotates
-    # the single-use refresh token) between our read of the token and our request with it.
+    # An older Segue that takes no lock shares the keyring. Here it refreshes (and rotates the
+    # single-use refresh token) between our read of the token and our request with it.
     keyring = InterleavingKeyring()
     shared = SecretStore(keyring)
     signed_in(sim, shared)
     tray = make_auth(sim, secrets=shared)
     other = make_auth(sim, secrets=shared, clock=FakeClock())
 
-    keyring.after_next_read = other.get_access_token
+    keyring.after_next_read = (SPOTIFY_REFRESH_TOKEN, other.get_access_token)
     token = tray.get_access_token()
 
     assert works(sim, token)
     assert tray.signed_in
     answers = [answer for _, answer in refreshes(sim)]
-    assert [a.get("error") for a in answers] == [None, "invalid_grant", None]
-    assert shared.spotify_refresh_token() == answers[-1]["refresh_token"]
-    assert works(sim, other.get_access_token())
+    # Ours was refused; the access token the other process stored was used, without a refresh.
+    assert [a.get("error") for a in answers] == [None, "invalid_grant"]
+    assert token == answers[0]["access_token"]
+    assert shared.spotify_refresh_token() == answers[0]["refresh_token"]
+    assert other.get_access_token() == token
+
+
+def test_a_second_process_uses_the_stored_access_token_without_refreshing(
+    sim: SimulatedSpotify, make_auth: AuthFactory, secrets: SecretStore, clock: FakeClock
+) -> None:
+    signed_in(sim, secrets)
+    first = make_auth(sim).get_access_token()
+
+    second = make_auth(sim)  # another process: nothing in memory, the same keyring
+    assert second.get_access_token() == first
+    assert len(refreshes(sim)) == 1
+
+    clock.advance(3600 - 30)  # within the refresh margin: the stored one is not taken
+    assert second.get_access_token() != first
+    assert len(refreshes(sim)) == 2
+
+
+def test_a_refused_access_token_is_dropped_from_the_keyring(
+    sim: SimulatedSpotify, make_auth: AuthFactory, secrets: SecretStore
+) -> None:
+    signed_in(sim, secrets)
+    one, two = make_auth(sim), make_auth(sim)
+    rejected = one.get_access_token()
+    assert two.get_access_token() == rejected
+    sim.expire_access_tokens()
+
+    one.invalidate(rejected)
+    assert secrets.spotify_access_token() is None
+    fresh = one.get_access_token()
+    # The other process meets the 401 too: it takes the fresh token, never the refused one.
+    two.invalidate(rejected)
+    assert two.get_access_token() == fresh != rejected
+    assert works(sim, fresh)
+    assert len(refreshes(sim)) == 2
 
 
 def test_as_dict_is_refused(sim: SimulatedSpotify, make_auth: AuthFactory) -> None:

@@ -27,6 +27,7 @@ from PIL import Image
 from assistant.desktop.state import UiState
 from tests.support.desktop import ARTIFACTS, VirtualDesktop
 from tests.support.env import isolated_env
+from tests.support.speech import speak_to_file
 from tests.support.tray_screen import (
     changed_pixels,
     open_menu,
@@ -135,14 +136,7 @@ def spoken(tmp_path: Path) -> Any:
         pytest.fail("espeak-ng is missing: installer/test.sh installs it")
 
     def make(text: str) -> Path:
-        path = tmp_path / f"{text.replace(' ', '-')}.wav"
-        subprocess.run(
-            ["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(path), text],
-            check=True,
-            capture_output=True,
-            timeout=30,
-        )
-        return path
+        return speak_to_file(tmp_path / f"{text.replace(' ', '-')}.wav", text)
 
     return make
 

@@ -16,19 +16,13 @@ from pathlib import Path
 
 from tests.support.env import isolated_env
 from tests.support.pulse import VirtualMicrophone
+from tests.support.speech import speak_to_file
 
 SEGUE = [sys.executable, "-m", "assistant"]
 
 
 def espeak(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / (text.replace(" ", "-") + ".wav")
-    subprocess.run(
-        ["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(path), text],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
-    return path
+    return speak_to_file(tmp_path / (text.replace(" ", "-") + ".wav"), text)
 
 
 def test_listen_to_a_file_prints_the_transcript_and_what_was_done(tmp_path: Path) -> None:

@@ -204,6 +204,6 @@ def test_key_check_says_why_a_key_does_not_work(fake_openai: FakeOpenAI) -> None
     with pytest.raises(ModelUnavailable) as unreachable:
         check_openai_key("sk-x", base_url=closed, timeout=5)
     assert unreachable.value.user_message == (
-        f"Segue could not reach {closed}; check the internet connection "
+        f"Segue couldn't reach {closed}; check the internet connection "
         "(or the openai_base_url setting)."
     )

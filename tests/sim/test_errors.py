@@ -154,3 +154,30 @@ def test_the_simulator_stops_answering_when_stopped() -> None:
     with pytest.raises(requests.ConnectionError):
         session.get(f"{sim.api_url}/me", timeout=5)
     validate_exchanges(sim.exchanges)
+
+
+def test_an_answer_lost_after_the_request_was_carried_out(api: Api, sim: SimulatedSpotify) -> None:
+    sim.add_fault(
+        Fault(path=r"/v1/me/playlists", method="POST", apply=True, drop=True, status=None)
+    )
+
+    with pytest.raises(requests.ConnectionError):
+        api.post("/me/playlists", json={"name": "Lost Answer"})
+
+    # Spotify acted although the client never heard: the playlist is there, once.
+    names = [p["name"] for p in sim.snapshot()["playlists"].values()]
+    assert names.count("Lost Answer") == 1
+    assert api.post("/me/playlists", json={"name": "Heard"}).status_code == 201
+
+
+def test_a_held_answer_outlasts_the_client_and_goes_when_faults_clear(
+    api: Api, sim: SimulatedSpotify
+) -> None:
+    sim.add_fault(Fault(path=r"/v1/me", method="GET", status=None, apply=True, hang_seconds=60))
+
+    with pytest.raises(requests.Timeout):
+        api.session.get(f"{sim.api_url}/me", timeout=0.2)
+    sim.clear_faults()  # lets the held answer go at once
+
+    assert api.get("/me").status_code == 200
+    assert [e.status for e in sim.exchanges if e.path == "/v1/me"] == [200, 200]

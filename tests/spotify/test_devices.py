@@ -6,7 +6,7 @@ import json
 import os
 import socket
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import pytest
 from assistant.errors import NoDevice
 from assistant.sim import Exchange, SimulatedSpotify
 from assistant.spotify.client import SpotifyClient
-from assistant.spotify.devices import WHAT_TO_DO, LocalPlayer
+from assistant.spotify.devices import WHAT_TO_DO, DeviceMemory, LocalPlayer
 from assistant.spotify.models import Device
 
 Calls = Callable[..., list[Exchange]]
@@ -90,9 +90,29 @@ def test_find_host_name_without_domain(client: SpotifyClient) -> None:
     assert player.find([device("office-pc"), studio]) == studio
 
 
-def test_find_lone_computer(player: LocalPlayer) -> None:
+def test_a_lone_unknown_computer_is_not_taken_for_this_one(player: LocalPlayer) -> None:
+    # It may be the desktop at home: only a name or a remembered id says a computer is this one.
     lone = device("Spotify on the desk")
-    assert player.find([device("Pixel 8", "Smartphone"), lone]) == lone
+    assert player.find([device("Pixel 8", "Smartphone"), lone]) is None
+
+
+def test_find_by_remembered_id_only_when_listed(client: SpotifyClient, tmp_path: Path) -> None:
+    memory = DeviceMemory(tmp_path / "data" / "this-computer.sqlite3")
+    memory.remember("id-Kim's MacBook", "Kim's MacBook")
+    player = LocalPlayer(client, device_name=None, memory=memory)
+    laptop, home = device("Kim's MacBook"), device("Home desktop")
+    assert player.find([home, laptop]) == laptop
+    assert player.find([home]) is None
+    # Another process (a later run) reads the same file.
+    assert DeviceMemory(tmp_path / "data" / "this-computer.sqlite3").get() == laptop.id
+
+
+def test_a_memory_that_cannot_be_written_is_kept_in_memory(tmp_path: Path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    memory = DeviceMemory(blocked / "this-computer.sqlite3")
+    memory.remember("id-laptop", "laptop")
+    assert memory.get() == "id-laptop"
 
 
 def test_find_nothing(player: LocalPlayer) -> None:
@@ -245,6 +265,127 @@ def test_a_vanished_device_is_not_replaced(
     assert not caught.value.retryable
     assert api_calls("GET", "/v1/me/player/devices") == []
     assert launched == []
+
+
+# --- which computer is this one (an idle desktop elsewhere is never played on) -------------------
+
+
+HOME = "Home desktop"
+LAPTOP = "Kim's MacBook"  # Spotify's name for this computer; the host name says nothing
+
+
+def player_here(
+    client: SpotifyClient,
+    sim: SimulatedSpotify,
+    name: str,
+    launched: list[list[str]],
+    memory: DeviceMemory | None = None,
+) -> LocalPlayer:
+    """A player whose launcher stands in for the desktop app: once started, ``name`` is online."""
+
+    def launch(command: Sequence[str]) -> None:
+        launched.append(list(command))
+        sim.set_device_online(name, True)
+
+    return LocalPlayer(client, device_name=None, poll_interval=0.01, launch=launch, memory=memory)
+
+
+def test_an_idle_computer_at_home_is_not_played_on(
+    client: SpotifyClient, sim: SimulatedSpotify, computer: dict[str, Any], api_calls: Calls
+) -> None:
+    # The laptop's app is closed; the desktop at home is online and idle.
+    sim.set_device_online("Computer", False)
+    home = sim.add_device(HOME)
+    launched: list[list[str]] = []
+    player = player_here(client, sim, computer["name"], launched)
+    uri = a_track(client)
+
+    player.run(lambda: client.play(uris=[uri]))
+
+    assert launched, "the app here was not started"
+    snapshot = sim.snapshot()
+    assert snapshot["active_device_id"] == computer["id"] and snapshot["track_uri"] == uri
+    transfers = [json.loads(e.request_body) for e in api_calls("PUT", "/v1/me/player")]
+    assert all(home not in t["device_ids"] for t in transfers)
+
+
+def test_the_player_that_appears_when_the_app_starts_is_this_one_and_is_remembered(
+    client: SpotifyClient, sim: SimulatedSpotify, tmp_path: Path
+) -> None:
+    sim.set_device_online("Computer", False)
+    sim.add_device(HOME)
+    laptop = sim.add_device(LAPTOP, online=False)
+    memory_file = tmp_path / "data" / "this-computer.sqlite3"
+    launched: list[list[str]] = []
+    player = player_here(client, sim, LAPTOP, launched, DeviceMemory(memory_file))
+    uri = a_track(client)
+
+    player.run(lambda: client.play(uris=[uri]))
+
+    assert len(launched) == 1
+    assert sim.snapshot()["active_device_id"] == laptop
+    # A later run: the laptop's app is open but idle (nothing active). The remembered id finds
+    # it among the two computers without starting anything.
+    sim.set_device_online(LAPTOP, False)
+    sim.set_device_online(LAPTOP, True)
+    later = player_here(client, sim, LAPTOP, launched, DeviceMemory(memory_file))
+    later.run(lambda: client.play(uris=[uri]))
+    assert len(launched) == 1
+    assert sim.snapshot()["active_device_id"] == laptop and sim.snapshot()["is_playing"]
+
+
+def test_a_remembered_player_that_is_not_listed_is_not_used(
+    client: SpotifyClient, sim: SimulatedSpotify, tmp_path: Path, api_calls: Calls
+) -> None:
+    # The app was reinstalled here: its old id is remembered, a new one comes online.
+    sim.set_device_online("Computer", False)
+    sim.add_device(HOME)
+    laptop = sim.add_device(LAPTOP, online=False)
+    memory = DeviceMemory(tmp_path / "this-computer.sqlite3")
+    memory.remember("0123456789abcdef0123456789abcdef01234567", "Kim's old MacBook")
+    launched: list[list[str]] = []
+    player = player_here(client, sim, LAPTOP, launched, memory)
+    uri = a_track(client)
+
+    player.run(lambda: client.play(uris=[uri]))
+
+    transfers = [json.loads(e.request_body) for e in api_calls("PUT", "/v1/me/player")]
+    assert transfers == [{"device_ids": [laptop], "play": False}]
+    assert memory.get() == laptop
+
+
+def test_when_this_computer_cannot_be_told_no_music_starts_elsewhere(
+    client: SpotifyClient, sim: SimulatedSpotify, clock: Any, api_calls: Calls
+) -> None:
+    # Spotify runs here under a name Segue cannot know, or the app never comes up: the desktop
+    # at home is the only computer listed, and nothing new appears.
+    sim.set_device_online("Computer", False)
+    sim.add_device(HOME)
+
+    def sleep(seconds: float) -> None:
+        clock.advance(seconds)
+
+    player = LocalPlayer(
+        client,
+        device_name=None,
+        wait_seconds=15,
+        poll_interval=0.5,
+        sleep=sleep,
+        clock=clock,
+        launch=lambda command: None,
+    )
+    uri = a_track(client)
+
+    with pytest.raises(NoDevice) as caught:
+        player.run(lambda: client.play(uris=[uri]))
+
+    assert caught.value.user_message == (
+        "I can't tell whether “Home desktop” is this computer (no new Spotify player appeared "
+        "here within 15 seconds): say which device to play on, or set spotify_device_name."
+    )
+    assert api_calls("PUT", "/v1/me/player") == []
+    snapshot = sim.snapshot()
+    assert snapshot["active_device_id"] is None and not snapshot["is_playing"]
 
 
 def test_other_errors_pass_through(player: LocalPlayer) -> None:

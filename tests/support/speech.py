@@ -20,6 +20,17 @@ from assistant.voice.stt import LocalWhisper
 LEAD_SILENCE_S = 0.5
 
 
+def speak_to_file(path: Path, text: str) -> Path:
+    """Write ``text`` spoken by espeak-ng (US English, 140 words a minute) to the WAV ``path``."""
+    subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(path), text],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    return path
+
+
 class SpokenCommands:
     """Commands spoken by espeak-ng, as 16 kHz recordings padded with a little silence."""
 
@@ -31,13 +42,7 @@ class SpokenCommands:
 
     def __call__(self, text: str) -> Recording:
         if text not in self._made:
-            path = self.directory / f"command{len(self._made)}.wav"
-            subprocess.run(
-                ["espeak-ng", "-v", "en-us", "-s", "140", "-w", str(path), text],
-                check=True,
-                capture_output=True,
-                timeout=30,
-            )
+            path = speak_to_file(self.directory / f"command{len(self._made)}.wav", text)
             spoken = Recording.from_wav(path)
             pad = bytes(2 * int(LEAD_SILENCE_S * spoken.sample_rate))
             self._made[text] = Recording(pad + spoken.pcm + pad, spoken.sample_rate)

@@ -122,11 +122,15 @@ def mic() -> Iterator[VirtualMicrophone]:
 
 
 class RecorderProcess:
-    """``mic_driver.py`` running a Recorder in its own process; its events read as they come."""
+    """``mic_driver.py`` running a Recorder in its own process; its events read as they come.
 
-    def __init__(self, env: dict[str, str], config: dict[str, Any]) -> None:
+    Another driver script that speaks the same JSON lines (the tray's controller, in
+    tests/reliability_seams) can be given as ``driver``.
+    """
+
+    def __init__(self, env: dict[str, str], config: dict[str, Any], driver: Path = DRIVER) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(DRIVER), json.dumps(config)],
+            [sys.executable, str(driver), json.dumps(config)],
             cwd=REPO,
             env=env,
             stdin=subprocess.PIPE,

@@ -118,7 +118,7 @@ def test_a_slow_service_gives_one_sentence_after_the_timeout(
     # One attempt: a timeout is not retried while the person waits.
     assert time.monotonic() - started < 2.0
     assert caught.value.user_message == (
-        "OpenAI's speech service did not answer within 0.5 seconds; try again."
+        "OpenAI's speech service didn't answer within 0.5 seconds; try again."
     )
     assert caught.value.retryable
     assert fake_openai.count("transcription") == 1
@@ -198,7 +198,7 @@ def test_a_server_failing_twice_gives_one_sentence(
         stt.transcribe(command)
 
     assert caught.value.user_message == (
-        "OpenAI's speech service failed on its side; try again in a moment."
+        "OpenAI's speech service had a problem on its side; try again in a moment."
     )
     assert caught.value.retryable
 
@@ -215,7 +215,8 @@ def test_no_connection(command: Recording) -> None:
         stt.transcribe(command)
 
     assert caught.value.user_message == (
-        "Segue couldn't reach OpenAI's speech service; check the connection and try again."
+        "Segue couldn't reach OpenAI's speech service; check the internet connection "
+        "(or the openai_base_url setting)."
     )
 
 
