@@ -49,6 +49,7 @@ from assistant.agent.reply import (
     sentence,
     step_capped,
     step_limit,
+    what_you_can_say,
     without_model,
 )
 from assistant.agent.tools import Tool, ToolCall, ToolOutput, ToolRegistry, ToolResult
@@ -78,6 +79,10 @@ _CANCEL = frozenset(
 )
 _TRY_AGAIN = frozenset(
     "try again|try it again|try that again|retry|again|one more time|do it again".split("|")
+)
+_HELP = frozenset(
+    "help|what can i say|what can you do|what do you understand|what can i ask|what can i ask you|"
+    "what commands are there|list commands|show commands|commands".split("|")
 )
 _FILLER = re.compile(r"^(?:(?:ok|okay|um|uh|so|well|hey segue|segue)\s+)+|\s+please$")
 _NUMBERED = re.compile(
@@ -307,6 +312,8 @@ class Agent:
                 self._remember(text, [], NEVER_MIND)
                 return NEVER_MIND, True
             picked = _pick_option(words, pending.options)
+            if picked is None and words in _YES and len(pending.options) == 1:
+                picked = pending.options[0]  # "Did you mean “pause”?" - "yes"
             if picked is not None:
                 text, words = picked, _normalise(picked)
         if words in _TRY_AGAIN:
@@ -317,11 +324,20 @@ class Agent:
                 return self._run_local(text, [retry], command)
             if self.llm is None:
                 return NOTHING_TO_RETRY, False
+        if words in _HELP:
+            return what_you_can_say(model=self.llm is not None), True
         calls = self._fast_path(text)
         if calls:
             return self._run_local(text, calls, command, hand_over=True)
         if self.llm is None:
-            return without_model(), False
+            from assistant.agent.hearing import nearest_command
+
+            suggestion = nearest_command(text)
+            if suggestion is None:
+                return without_model(), False
+            # A question, answered by "yes" or the command itself; anything else is new.
+            self._pending = _Alternatives((suggestion,), self._clock())
+            return without_model(suggestion), True
         return self._run_llm(text, command)
 
     def _answer(

@@ -46,7 +46,15 @@ from assistant.text.fold import fold
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Heard", "candidates", "choose_by_text", "closeness", "decide", "echoes"]
+__all__ = [
+    "Heard",
+    "candidates",
+    "choose_by_text",
+    "closeness",
+    "decide",
+    "echoes",
+    "nearest_command",
+]
 
 # Name-bearing sentences kept for a transcript the grammar does not understand. With the 52
 # spoken commands that makes about 72 sentences to score: 0.3-0.6 s on 2 cores (about 5 ms a
@@ -67,6 +75,10 @@ TIE_MARGIN = 0.3
 # Without audio scores, a sentence this close to the transcript by spelling or sound replaces
 # it; otherwise the transcript stands (and is not understood: nothing happens).
 TEXT_ACCEPT = 88.0
+# A command Segue cannot run is answered with the spoken command closest to it when at least
+# this close by spelling or sound ("paws" -> "Did you mean “pause”?"); only a question, so the
+# bar is lower than TEXT_ACCEPT's; "turn on the lights" is 75 from its nearest command.
+SUGGEST_AT = 80.0
 # Echo sentences (the transcript's own words behind a command's words) kept for scoring: the
 # closest to the transcript by spelling and sound.
 ECHO_LIMIT = 8
@@ -325,3 +337,12 @@ def choose_by_text(transcript: str, sentences: Sequence[str]) -> str:
         logger.info("Heard %r as the command %r (closeness %.0f)", transcript, best, score)
         return best
     return transcript
+
+
+def nearest_command(text: str) -> str | None:
+    """The grammar's spoken command closest to ``text``, when close enough to ask about."""
+    spoken = grammar.grammar().spoken_commands()
+    if not text.strip() or not spoken:
+        return None
+    best = max(spoken, key=lambda sentence: closeness(text, sentence))
+    return best if closeness(text, best) >= SUGGEST_AT else None

@@ -21,19 +21,40 @@ NEVER_MIND = "OK, never mind."
 NOT_UNDERSTOOD = "Sorry, I couldn't work out what to do with that."
 
 
-def without_model() -> str:
+NEEDS_MODEL = "I can't do that without an OpenAI key."
+HELP_HINT = "Say “help” to hear what I can do."
+
+
+def without_model(suggestion: str | None = None) -> str:
     """What Segue says to a command that needs the model when none is configured.
 
-    The examples are the grammar's featured ones (``featured`` in commands.yaml), so the list
-    is never written twice.
+    Short, since it is read aloud: the list of what works is the answer to "help"
+    (:func:`what_you_can_say`), not part of every refusal.
+
+    Args:
+        suggestion: The command Segue can do that the words were closest to; asked about
+            ("Did you mean “pause”?") instead of the hint.
+    """
+    if suggestion is not None:
+        return f"{NEEDS_MODEL} Did you mean “{suggestion}”?"
+    return f"{NEEDS_MODEL} {HELP_HINT}"
+
+
+def what_you_can_say(*, model: bool) -> str:
+    """The answer to "help": the grammar's featured examples (``featured`` in commands.yaml).
+
+    Args:
+        model: Whether a model takes what the grammar does not.
     """
     from assistant.agent.grammar import featured
 
     examples = [f"“{example}”" for example in featured()]
+    listed = ", ".join(examples[:-1]) + f" and {examples[-1]}"
+    if model:
+        return f"Try {listed}, or ask for anything else about your music."
     return (
-        "Without an OpenAI key I understand simple commands like "
-        + ", ".join(examples[:-1])
-        + f" and {examples[-1]}; add an OpenAI key (`segue setup`) for the rest."
+        f"Without an OpenAI key I understand simple commands like {listed}; "
+        "add an OpenAI key (`segue setup`) for the rest."
     )
 
 

@@ -45,14 +45,45 @@ def test_common_commands_take_the_fast_path_with_no_model_call(
     assert fake_openai.count() == 0
 
 
-def test_without_a_model_an_unknown_command_says_what_works(
+def test_without_a_model_an_unknown_command_is_refused_in_one_short_sentence(
     segue: Callable[..., Segue], sim: SimulatedSpotify
 ) -> None:
     s = segue(llm=False)
+    before = sim.snapshot()
     reply = s.say("play something to cheer me up")
     assert not reply.ok and reply.text == without_model()
-    assert "“volume 30”" in reply.text and "segue setup" in reply.text
-    assert reply.tool_calls == ()
+    assert reply.text == "I can't do that without an OpenAI key. Say “help” to hear what I can do."
+    assert reply.tool_calls == () and sim.snapshot() == before
+    # The list of what works is the answer to "help", not part of every refusal.
+    listed = s.say("what can I say")
+    assert listed.ok and "“volume 30”" in listed.text and "segue setup" in listed.text
+
+
+def test_without_a_model_a_near_command_is_offered_and_yes_runs_it(
+    segue: Callable[..., Segue], sim: SimulatedSpotify
+) -> None:
+    s = segue(llm=False)
+    assert s.say("play Bohemian Rhapsody by Queen").ok
+    asked = s.say("paws")
+    assert asked.text == "I can't do that without an OpenAI key. Did you mean “pause”?"
+    assert asked.question == ("pause",) and sim.snapshot()["is_playing"]
+    done = s.say("yes")
+    assert done.ok and done.text == "Paused." and not sim.snapshot()["is_playing"]
+    # Something else after the question is a new command, and "yes" then answers nothing.
+    assert s.say("skipp").question == ("skip",)
+    assert s.say("volume 30").text == "Volume 30%."
+    assert not s.say("yes").ok and sim.snapshot()["volume_percent"] == 30
+    # Nothing close: no question ("turn on the lights" is not "turn on shuffle").
+    lights = s.say("turn on the lights")
+    assert lights.question is None and not lights.ok and sim.snapshot()["shuffle"] is False
+
+
+def test_with_a_model_help_is_answered_without_it(
+    segue: Callable[..., Segue], fake_openai: FakeOpenAI
+) -> None:
+    reply = segue().say("help")
+    assert reply.ok and "“pause”" in reply.text and "OpenAI" not in reply.text
+    assert fake_openai.count() == 0
 
 
 def test_without_a_model_a_fast_path_miss_is_the_tools_sentence(
