@@ -44,6 +44,7 @@ BUILDS_FILE = "builds.sqlite3"
 UNFINISHED_BUILD_WINDOW = 3600.0  # seconds "try again" reaches back for an unfinished build
 KEYRING_LOCK_FILE = "keyring.lock"
 THIS_COMPUTER_FILE = "this-computer.sqlite3"  # which listed Spotify player is this computer's
+DEMO_WORLD_FILE = "demo-world.sqlite3"  # the demo's Spotify, shared by every demo process
 
 
 def build_secrets(data_dir: Path | None = None) -> SecretStore:
@@ -140,6 +141,28 @@ def build_player_control(
     )
 
 
+def reset_demo_world(data_dir: Path) -> Path:
+    """Put the demo world back at its start (``segue sim --reset``) for every demo process.
+
+    Returns:
+        The world file.
+
+    Raises:
+        SegueError: The world file cannot be written; the sentence names it.
+    """
+    from assistant.sim.world_file import WorldFile, WorldFileUnavailable
+
+    world = WorldFile(data_dir / DEMO_WORLD_FILE)
+    try:
+        world.check()
+        world.reset()
+    except WorldFileUnavailable as err:
+        raise SegueError(f"Segue cannot reset the demo world in {world.path}: {err}.") from err
+    finally:
+        world.close()
+    return world.path
+
+
 def openai_api_key(
     secrets: SecretStore | None, environ: Mapping[str, str] | None = None
 ) -> str | None:
@@ -214,8 +237,8 @@ def build_agent(
         model: The chat model; None when no OpenAI key is configured (fast path only).
         data_dir: Where the music-knowledge cache and the playlist builds live; None keeps no
             cache and the builds in memory.
-        demo: Whether Spotify is the demo's simulator, which lives only as long as this process:
-            its playlist builds are kept in memory.
+        demo: Whether Spotify is the demo's simulator: its playlist builds are kept in memory,
+            never in the account's builds file.
         volume: The desktop's ducker, through which the volume commands act (see
             spotify/ducking.py); None for one that never ducks.
         control: Where transport commands go, this computer's app or the Web API (see
@@ -327,11 +350,15 @@ def build_assistant(
     In demo mode (asked for, or no ``spotify_client_id``) a simulated Spotify runs in this
     process with a signed-in demo user, and the real sign-in, client and local player are built
     against it: the same code path as the real thing, its Computer device named after this host.
-    Demo mode builds no OpenAI client, key or not: nothing leaves this computer.
+    Its world (what plays, the playlists, the library) is kept in ``demo-world.sqlite3`` in the
+    data dir, so the tray and every ``segue say`` and ``segue listen`` play one demo account
+    (see sim/world_file.py); its sign-in stays in memory, never in the keyring. Demo mode builds
+    no OpenAI client, key or not: nothing leaves this computer.
 
     Args:
         settings: The settings.
-        data_dir: Segue's data dir (the music-knowledge cache); None keeps no cache.
+        data_dir: Segue's data dir (the music-knowledge cache, the demo world); None keeps no
+            cache and gives the demo a world of this process's own (the tests).
         demo: Run against the simulated Spotify.
         secrets: The secret store (the Spotify sign-in, the OpenAI key); the system keyring by
             default.
@@ -343,7 +370,10 @@ def build_assistant(
     if demo or settings.demo:
         from assistant.sim import SIM_CLIENT_ID, SimulatedSpotify
 
-        sim = SimulatedSpotify(computer_name=socket.gethostname()).start()
+        sim = SimulatedSpotify(
+            computer_name=socket.gethostname(),
+            world_file=data_dir / DEMO_WORLD_FILE if data_dir is not None else None,
+        ).start()
         closers.append(sim.stop)
         demo_secrets = SecretStore(MemoryKeyring())
         demo_secrets.save_spotify_refresh_token(sim.sign_in()["refresh_token"], new_sign_in=True)

@@ -30,6 +30,10 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+DEMO_RESET = (
+    "The demo world is back at its start: nothing is playing, and the demo's playlists and "
+    "library are as they were."
+)
 NOT_UTF8 = "That command is not UTF-8 text, so Segue did not run it; type it again."
 
 
@@ -63,6 +67,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument(
         "--exchange-log", type=Path, help="append every HTTP exchange to this file as JSON lines"
+    )
+    sim.add_argument(
+        "--reset",
+        action="store_true",
+        help="put the demo world (what the tray, `segue say` and `segue listen` play in demo "
+        "mode) back at its start, and exit",
     )
 
     say = commands.add_parser(
@@ -209,6 +219,12 @@ def _run(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
 
 
 def _sim(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
+    if args.reset:
+        from assistant import app
+
+        app.reset_demo_world(paths.data_dir)
+        print(DEMO_RESET)
+        return EXIT_OK
     from assistant.sim import run_standalone
 
     run_standalone(

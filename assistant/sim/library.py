@@ -12,6 +12,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from assistant.sim.apierror import bad_request, forbidden, not_found
 from assistant.sim.catalog import Catalog
@@ -349,3 +350,58 @@ class Library:
             if uri.startswith("spotify:track:")
         ]
         return list(reversed(items))
+
+    # Keeping the state (the demo world lives in a file between processes: sim/world_file.py)
+
+    def to_data(self) -> dict[str, Any]:
+        """The playlists, what is followed and what is saved, as JSON-ready data."""
+        return {
+            "playlists": [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "description": p.description,
+                    "owner_id": p.owner_id,
+                    "public": p.public,
+                    "collaborative": p.collaborative,
+                    "spotify_owned": p.spotify_owned,
+                    "version": p.version,
+                    "entries": [[e.track_id, e.added_at, e.added_by] for e in p.entries],
+                }
+                for p in self.playlists.values()
+            ],
+            "followed": self.followed,
+            "saved": self.saved,
+        }
+
+    def load_data(self, data: dict[str, Any]) -> None:
+        """Take over the state ``to_data`` gave, in place.
+
+        Raises:
+            KeyError: A field is missing, or a track is not in this catalog.
+            TypeError, ValueError: A field has the wrong shape.
+        """
+        playlists: dict[str, Playlist] = {}
+        for item in data["playlists"]:
+            entries = [PlaylistEntry(str(t), str(at), str(by)) for t, at, by in item["entries"]]
+            for entry in entries:
+                if entry.track_id not in self._catalog.tracks:
+                    raise KeyError(f"track {entry.track_id} is not in the catalog")
+            playlist = Playlist(
+                id=str(item["id"]),
+                name=str(item["name"]),
+                description=str(item["description"]),
+                owner_id=str(item["owner_id"]),
+                public=bool(item["public"]),
+                collaborative=bool(item["collaborative"]),
+                spotify_owned=bool(item["spotify_owned"]),
+                entries=entries,
+                version=int(item["version"]),
+            )
+            playlists[playlist.id] = playlist
+        followed = [str(p) for p in data["followed"]]
+        if any(p not in playlists for p in followed):
+            raise KeyError("a followed playlist is missing")
+        self.playlists = playlists
+        self.followed = followed
+        self.saved = {str(uri): float(at) for uri, at in data["saved"].items()}

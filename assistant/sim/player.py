@@ -535,3 +535,89 @@ class Player:
         if items and self.track_id is not None and items[0].track_id == self.track_id:
             items = items[1:]
         return items
+
+    # Keeping the state (the demo world lives in a file between processes: sim/world_file.py)
+
+    def to_data(self) -> dict[str, Any]:
+        """Everything this player holds, as JSON-ready data (see ``load_data``).
+
+        Progress is kept as it is held: a position and the moment of the player's clock it was
+        taken at, so a player whose clock is the wall clock goes on playing between processes.
+        """
+        version, internal, gauss = self._rng.getstate()
+        return {
+            "devices": [
+                {
+                    "id": d.id,
+                    "name": d.name,
+                    "type": d.type,
+                    "online": d.online,
+                    "volume_percent": d.volume_percent,
+                    "supports_volume": d.supports_volume,
+                }
+                for d in self.devices
+            ],
+            "active_device_id": self.active_device_id,
+            "context": (
+                {"uri": self.context.uri, "track_ids": self.context.track_ids}
+                if self.context is not None
+                else None
+            ),
+            "order": self.order,
+            "pos": self.pos,
+            "track_id": self.track_id,
+            "from_queue": self.from_queue,
+            "queue": self.queue,
+            "is_playing": self.is_playing,
+            "position_ms": self._position_ms,
+            "anchor": self._anchor,
+            "shuffle": self.shuffle,
+            "repeat": self.repeat,
+            "changed_ms": self._changed_ms,
+            "history": [[p.track_id, p.played_at, p.context_uri] for p in self.history],
+            "rng": [version, list(internal), gauss],
+        }
+
+    def load_data(self, data: dict[str, Any]) -> None:
+        """Take over the state ``to_data`` gave, in place (the same ``Player`` object).
+
+        Raises:
+            KeyError: A field is missing, or a track is not in this catalog.
+            TypeError, ValueError: A field has the wrong shape.
+        """
+        tracks = self._catalog.tracks
+        context = data["context"]
+        queue = [str(t) for t in data["queue"]]
+        history = [Played(str(t), float(at), uri) for t, at, uri in data["history"]]
+        track_id = data["track_id"]
+        for known in (
+            *(context["track_ids"] if context is not None else ()),
+            *queue,
+            *(p.track_id for p in history),
+            *((track_id,) if track_id is not None else ()),
+        ):
+            if known not in tracks:
+                raise KeyError(f"track {known} is not in the catalog")
+        if data["repeat"] not in REPEAT_STATES:
+            raise ValueError(f"unknown repeat state {data['repeat']!r}")
+        version, internal, gauss = data["rng"]
+        self._rng.setstate((int(version), tuple(int(i) for i in internal), gauss))
+        self.devices = [Device(**device) for device in data["devices"]]
+        self.active_device_id = data["active_device_id"]
+        self.context = (
+            Context(context["uri"], [str(t) for t in context["track_ids"]])
+            if context is not None
+            else None
+        )
+        self.order = [int(i) for i in data["order"]]
+        self.pos = int(data["pos"])
+        self.track_id = track_id
+        self.from_queue = bool(data["from_queue"])
+        self.queue = queue
+        self.is_playing = bool(data["is_playing"])
+        self._position_ms = int(data["position_ms"])
+        self._anchor = float(data["anchor"])
+        self.shuffle = bool(data["shuffle"])
+        self.repeat = data["repeat"]
+        self._changed_ms = int(data["changed_ms"])
+        self.history = deque(history, maxlen=HISTORY_SIZE)

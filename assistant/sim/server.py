@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -299,7 +300,7 @@ class Router:
         consent: Callable[[Mapping[str, list[str]], bool], Reply],
         token: Callable[[str | None, bytes], Reply],
         control: Callable[[str, str], Reply],
-        lock: threading.RLock,
+        lock: AbstractContextManager[object],
         faults: Faults,
         on_exchange: Callable[[Exchange], None],
         latency: Callable[[], float],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +29,7 @@ from assistant.sim.server import Exchange, Fault, Faults, Router, SimHTTPServer
 from assistant.sim.state import DEMO_USER_ID, World
 from assistant.sim.webapi import WebApi
 from assistant.sim.wire import Reply, Request, empty_reply, json_reply
+from assistant.sim.world_file import SharedWorldLock, WorldFile
 
 _CATALOG_CACHE: dict[Path | None, tuple[float, Catalog, SearchIndex]] = {}
 _CATALOG_CACHE_LOCK = threading.Lock()
@@ -73,6 +75,9 @@ class SimulatedSpotify:
         keep_exchanges: Whether to keep every exchange in ``exchanges`` (long benchmarks may
             turn this off and use ``on_exchange``).
         on_exchange: Called with every exchange, on the server thread that answered it.
+        world_file: Keep the world in this SQLite file, shared with every simulator given the
+            same file, in this process or another (demo mode: see ``world_file.py``); playback
+            then runs on the wall clock. None (the tests, the benchmarks): a world of its own.
     """
 
     def __init__(
@@ -91,6 +96,7 @@ class SimulatedSpotify:
         seed: int = 0,
         keep_exchanges: bool = True,
         on_exchange: Callable[[Exchange], None] | None = None,
+        world_file: Path | None = None,
     ) -> None:
         if catalog is None:
             self.catalog, self._search = _load(catalog_path)
@@ -104,7 +110,14 @@ class SimulatedSpotify:
             self.catalog,
             computer_name=computer_name,
             computer_online=computer_online,
+            # Another process takes the progress over: the one clock they share is the wall's.
+            clock=time.time if world_file is not None else time.monotonic,
             seed=seed,
+        )
+        # Held around every read and change of the world; with a world file, each holder takes
+        # its turn at the file (the MPRIS app of the tests holds the plain lock).
+        self._shared = SharedWorldLock(
+            self._lock, self._world, WorldFile(world_file) if world_file is not None else None
         )
         self._accounts = Accounts(
             default_user=DEMO_USER_ID,
@@ -134,7 +147,7 @@ class SimulatedSpotify:
             consent=lambda query, agree: self._accounts.answer_consent(query, agree=agree),
             token=self._accounts.token,
             control=self._control,
-            lock=self._lock,
+            lock=self._shared,
             faults=self._faults,
             on_exchange=self._record,
             latency=lambda: self.latency_ms,
@@ -180,6 +193,7 @@ class SimulatedSpotify:
             thread.join(timeout=5)
         self._server = None
         self._thread = None
+        self._shared.close()
 
     def __enter__(self) -> SimulatedSpotify:
         return self.start()
@@ -214,6 +228,12 @@ class SimulatedSpotify:
     def accounts_url(self) -> str:
         """The accounts service base URL (``/authorize``, ``/api/token``)."""
         return self.base_url
+
+    @property
+    def world_file(self) -> Path | None:
+        """The file the world is kept in; None when it is this simulator's own."""
+        file = self._shared.file
+        return file.path if file is not None else None
 
     # Routing glue
 
@@ -256,18 +276,18 @@ class SimulatedSpotify:
         Returns:
             ``access_token``, ``token_type``, ``expires_in``, ``scope`` and ``refresh_token``.
         """
-        with self._lock:
+        with self._shared:
             self._world.account(user_id)
             return self._accounts.issue(user_id, client_id, scope)
 
     def expire_access_tokens(self) -> None:
         """Every issued access token now answers 401 "The access token expired"."""
-        with self._lock:
+        with self._shared:
             self._accounts.expire_access_tokens()
 
     def revoke_grants(self) -> None:
         """Every refresh token now answers ``invalid_grant``."""
-        with self._lock:
+        with self._shared:
             self._accounts.revoke_grants()
 
     @property
@@ -301,7 +321,7 @@ class SimulatedSpotify:
             allow_listed: False: every endpoint answers 403 "Check settings on
                 developer.spotify.com/dashboard, the user may not be registered."
         """
-        with self._lock:
+        with self._shared:
             account = self._world.account(user_id)
             if premium is not None:
                 account.premium = premium
@@ -312,7 +332,7 @@ class SimulatedSpotify:
 
     def set_device_online(self, device: str, online: bool, *, user_id: str = DEMO_USER_ID) -> None:
         """List or unlist a device: "Computer" or "Smartphone" (or a device's name)."""
-        with self._lock:
+        with self._shared:
             self._set_online_locked(user_id, device, online)
 
     def _set_online_locked(self, user_id: str, device: str, online: bool) -> None:
@@ -324,7 +344,7 @@ class SimulatedSpotify:
 
         Serve it over MPRIS with ``assistant.sim.mpris.MprisService`` (tests, benchmarks).
         """
-        with self._lock:
+        with self._shared:
             player = self._world.account(user_id).player
         return ComputerApp(
             player,
@@ -361,14 +381,14 @@ class SimulatedSpotify:
             online=online,
             volume_percent=volume_percent,
         )
-        with self._lock:
+        with self._shared:
             self._world.account(user_id).player.devices.append(device)
         return device.id
 
     @property
     def devices(self) -> list[dict[str, Any]]:
         """The Web API device objects of the demo user's listed devices."""
-        with self._lock:
+        with self._shared:
             player = self._world.account(DEMO_USER_ID).player
             active = player.active_device()
             objects = self._objects()
@@ -401,7 +421,7 @@ class SimulatedSpotify:
     @property
     def removed_endpoint_calls(self) -> list[str]:
         """``"METHOD /path"`` of every call to an endpoint closed to new dev-mode apps."""
-        with self._lock:
+        with self._shared:
             return list(self._api.removed_calls) if self._api is not None else []
 
     @property
@@ -411,7 +431,7 @@ class SimulatedSpotify:
 
     def snapshot(self, user_id: str = DEMO_USER_ID) -> dict[str, Any]:
         """The user's playback, playlists and library, as plain data for assertions."""
-        with self._lock:
+        with self._shared:
             return self._snapshot_locked(user_id)
 
     def _snapshot_locked(self, user_id: str) -> dict[str, Any]:
