@@ -3,7 +3,7 @@
 Third-party exceptions are converted where they enter (``raise X(...) from err``); everything
 above that layer deals only with these::
 
-    SegueError                      .user_message, .retryable
+    SegueError                      .user_message, .retryable, .urgent
     ├── ConfigError                 a bad or unknown setting (names the key and the file)
     ├── SecretStoreUnavailable      no usable OS keyring (none, damaged, or not writable)
     ├── RequestTooLarge             more than Segue does in one request (songs, characters)
@@ -53,11 +53,15 @@ class SegueError(Exception):
         retryable: Whether trying the same thing again later can help.
         model_can_fix: Whether the agent should hand the error back to the model (nothing found,
             ambiguous, malformed) instead of ending the command with it.
+        urgent: Whether the person must act before Segue can work again (a lost sign-in, no
+            keyring, no microphone, a refused key): shown as a critical notification. Everything
+            else, a refusal or a song not found included, is a normal one.
     """
 
     default_message = "Something went wrong."
     retryable = False
     model_can_fix = False
+    urgent = False
 
     def __init__(self, user_message: str | None = None, *, retryable: bool | None = None) -> None:
         self.user_message = user_message or self.default_message
@@ -69,11 +73,15 @@ class SegueError(Exception):
 class ConfigError(SegueError):
     """A setting in the config file or the environment is unknown or has a bad value."""
 
+    urgent = True
+
     default_message = "A setting is invalid."
 
 
 class SecretStoreUnavailable(SegueError):
     """The OS keyring cannot be used."""
+
+    urgent = True
 
     default_message = (
         "No system keyring is available to keep the Spotify sign-in; install and unlock one "
@@ -93,6 +101,8 @@ class RequestTooLarge(SegueError):
 
 class AuthError(SegueError):
     """Signing in to Spotify failed or is needed."""
+
+    urgent = True
 
 
 class NotSignedIn(AuthError):
@@ -122,11 +132,15 @@ class SpotifyError(SegueError):
 class PremiumRequired(SpotifyError):
     """The player needs Premium (the user's, or the app owner's in development mode)."""
 
+    urgent = True
+
     default_message = "Controlling playback needs Spotify Premium."
 
 
 class NotAllowListed(SpotifyError):
     """The user is not on the development-mode app's list of users."""
+
+    urgent = True
 
     default_message = (
         "This Spotify account is not on your app's user list; add it under User Management "
@@ -253,6 +267,8 @@ class VoiceError(SegueError):
 class MicrophoneUnavailable(VoiceError):
     """The microphone cannot be opened or stopped delivering audio."""
 
+    urgent = True
+
     default_message = (
         "No microphone is available; connect one or choose another input device in the settings."
     )
@@ -286,6 +302,8 @@ class ModelRateLimited(ModelError):
 
 class ModelKeyRefused(ModelError):
     """The model's server refused the API key (401)."""
+
+    urgent = True
 
     default_message = (
         "OpenAI refused the API key; set a valid one with `segue setup` or OPENAI_API_KEY."

@@ -101,6 +101,8 @@ class Reply:
         question: The options of a question Segue now waits for (a numbered choice, or
             ``("yes", "no")``), or None.
         transcript: What speech recognition heard, for spoken commands.
+        urgent: The person must act before Segue can work again (a lost sign-in, no
+            microphone): ``SegueError.urgent``. Refusals and names not found are not urgent.
     """
 
     text: str
@@ -110,6 +112,7 @@ class Reply:
     timings: Timings = field(default_factory=Timings)
     question: tuple[str, ...] | None = None
     transcript: str | None = None
+    urgent: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The reply as ``segue say --json`` prints it (``segue listen`` adds the transcript)."""
@@ -226,7 +229,13 @@ class Pipeline:
             agent_ms = (self._timer() - started) * 1000
         except SegueError as err:
             logger.info("Command from %s ended: %s", utterance.source, type(err).__name__)
-            return Reply(text=err.user_message, ok=False, timings=stt.timings, transcript=stt.text)
+            return Reply(
+                text=err.user_message,
+                ok=False,
+                timings=stt.timings,
+                transcript=stt.text,
+                urgent=err.urgent,
+            )
         logger.info(
             "Command from %s: ok=%s llm_calls=%d spotify_calls=%d in %.0f ms",
             utterance.source,
@@ -260,7 +269,7 @@ class Pipeline:
                 self._unsent = None
                 text = err.user_message
             logger.info("Speech recognition failed: %s", type(err).__name__)
-            return _Heard(reply=Reply(text=text, ok=False, timings=elapsed))
+            return _Heard(reply=Reply(text=text, ok=False, timings=elapsed, urgent=err.urgent))
         self._unsent = None
         try:
             heard = self._hear(recording, transcript.text)
@@ -373,4 +382,5 @@ def _reply(result: AgentResult, heard: _Heard, agent_ms: float) -> Reply:
         ),
         question=result.question,
         transcript=heard.text,
+        urgent=result.urgent,
     )

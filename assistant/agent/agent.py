@@ -101,6 +101,8 @@ class AgentResult:
         used_llm: Whether the model was asked.
         calls: The tool calls made, in order.
         question: The options of a question Segue asked and waits for, or None.
+        urgent: A call failed in a way the person must act on (a lost sign-in): see
+            ``SegueError.urgent``.
         llm_calls: Model requests made.
         llm_ms: Milliseconds spent waiting for the model.
         bytes_to_openai: Request bytes sent to the model.
@@ -113,6 +115,7 @@ class AgentResult:
     used_llm: bool = False
     calls: tuple[CallRecord, ...] = ()
     question: tuple[str, ...] | None = None
+    urgent: bool = False
     llm_calls: int = 0
     llm_ms: float = 0.0
     bytes_to_openai: int = 0
@@ -157,6 +160,7 @@ class _Command:
     clarify: _Clarification | None = None
     near_miss: tuple[ToolCall, str] | None = None
     failure: str | None = None
+    urgent: bool = False
     tool_seconds: float = 0.0
 
 
@@ -249,6 +253,7 @@ class Agent:
                 used_llm=llm_calls > 0,
                 calls=tuple(command.records),
                 question=question,
+                urgent=command.urgent,
                 llm_calls=llm_calls,
                 llm_ms=usage.ms - usage_before.ms,
                 bytes_to_openai=usage.bytes_sent - usage_before.bytes_sent,
@@ -257,10 +262,15 @@ class Agent:
             )
 
     def warm_up(self) -> None:
-        """Load the command grammar now (about 0.4 s), so the first command does not wait."""
+        """Load the command grammar now (about 0.4 s), so the first command does not wait.
+
+        The tools prepare too (this computer's player is looked up, so a first play from idle
+        needs one request).
+        """
         from assistant.agent.grammar import grammar
 
         grammar()
+        self.registry.warm_up()
 
     def ask_which(self, options: Sequence[str]) -> AgentResult:
         """Ask which of several commands was said ("volume 17" or "volume 70"); nothing runs.
@@ -460,6 +470,7 @@ class Agent:
             return self._hold_for_yes(call, command)
         result = self._invoke(call, command)
         command.records.append(CallRecord.of(result))
+        command.urgent = command.urgent or bool(getattr(result.error, "urgent", False))
         read_only = tool is not None and tool.read_only
         if result.ok:
             if self._retry is not None and self._retry[0] == call:

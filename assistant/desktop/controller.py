@@ -372,7 +372,9 @@ class Controller:
             calls = [{"name": c.name, "ok": c.ok, "result": c.result} for c in reply.tool_calls]
             self._popup.send_reply(reply.text, reply.ok, calls, reply.question or ())
         image = now.image_url if now is not None and _shows_music(reply) else None
-        self._notifier.notify(APP_TITLE, reply.text, image_url=image, error=not reply.ok)
+        # Critical only for what needs the person now (a lost sign-in); a refusal or a song not
+        # found is a normal notification.
+        self._notifier.notify(APP_TITLE, reply.text, image_url=image, error=reply.urgent)
         if self._tray is not None:
             self._tray.set_now_playing(now.text if now is not None else None)
         rest = UiState.IDLE if reply.ok else UiState.ERROR

@@ -107,3 +107,25 @@ def test_quit_returns_within_two_seconds_with_a_command_running(
     started = time.monotonic()
     control.close()
     assert time.monotonic() - started < 2
+
+
+def test_only_what_needs_the_person_now_is_a_critical_notification(
+    segue: Callable[..., Segue],
+    sim: SimulatedSpotify,
+    desk: VirtualDesktop,
+    tmp_path: Path,
+) -> None:
+    control = controller(segue(llm=False), tmp_path, "queue")
+    try:
+        control.on_command("play something to cheer me up")  # needs the model: a refusal
+        control.on_command("play Zzyzx Qwerty by Nobody")  # nothing matched
+        wait_for(lambda: len(desk.notifications()) == 2, "two replies")
+        sim.revoke_grants()  # the sign-in is lost: the person must sign in again
+        sim.expire_access_tokens()
+        control.on_command("pause")
+        wait_for(lambda: len(desk.notifications()) == 3, "the sign-in sentence")
+        shown = [(n["body"], n["urgency"]) for n in desk.notifications()]
+        assert [urgency for _, urgency in shown] == ["NORMAL", "NORMAL", "CRITICAL"], shown
+        assert "sign" in shown[2][0].lower()
+    finally:
+        control.close()
