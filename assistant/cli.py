@@ -354,6 +354,8 @@ def _listen(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
                 announce=lambda line: print(line, file=sys.stderr, flush=True),
             )
         reply = assistant.pipeline.handle(Utterance(text=None, audio=recording, source="cli"))
+        if not args.json and reply.heard is not None:
+            print(reply.heard, file=sys.stderr, flush=True)  # what was heard, beside the reply
         if args.json:
             print(json.dumps(reply.as_dict(), ensure_ascii=False), flush=True)
         elif reply.ok:

@@ -88,6 +88,10 @@ class Timings:
         }
 
 
+HEARD_SAID_WORDS = 8
+"""A failed spoken command's reply says aloud what was heard when it is at most this many words."""
+
+
 @dataclass(frozen=True)
 class Reply:
     """What Segue answers to one command.
@@ -113,6 +117,37 @@ class Reply:
     question: tuple[str, ...] | None = None
     transcript: str | None = None
     urgent: bool = False
+
+    @property
+    def heard(self) -> str | None:
+        """What was heard, as shown to the person ("Heard: “see you next time”"); None if typed.
+
+        A spoken command's reply always says what Segue took the words to be, so a person can
+        tell a misheard command from one Segue cannot do.
+        """
+        if self.transcript is None or not self.transcript.strip():
+            return None
+        return f"Heard: “{self.transcript_words}”"
+
+    def spoken_text(self) -> str:
+        """The reply to read aloud: a failed spoken command says first what was heard, when short.
+
+        Successes are read as they are ("Paused."): the heard words are on the screen.
+        """
+        heard = self.heard
+        if self.ok or heard is None or len(heard.split()) > HEARD_SAID_WORDS + 1:
+            return self.text
+        return f"I heard “{self.transcript_words}”. {self.text}"
+
+    @property
+    def transcript_words(self) -> str:
+        """The transcript without its final full stop ("see you next time")."""
+        return " ".join((self.transcript or "").split()).rstrip(".!?")
+
+    def shown_text(self) -> str:
+        """The reply as a notification or the popup shows it: what was heard, then the reply."""
+        heard = self.heard
+        return self.text if heard is None else f"{heard} — {self.text}"
 
     def as_dict(self) -> dict[str, Any]:
         """The reply as ``segue say --json`` prints it (``segue listen`` adds the transcript)."""

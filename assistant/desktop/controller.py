@@ -374,13 +374,13 @@ class Controller:
         image = now.image_url if now is not None and _shows_music(reply) else None
         # Critical only for what needs the person now (a lost sign-in); a refusal or a song not
         # found is a normal notification.
-        self._notifier.notify(APP_TITLE, reply.text, image_url=image, error=reply.urgent)
+        self._notifier.notify(APP_TITLE, reply.shown_text(), image_url=image, error=reply.urgent)
         if self._tray is not None:
             self._tray.set_now_playing(now.text if now is not None else None)
         rest = UiState.IDLE if reply.ok else UiState.ERROR
         if self.speak_replies and not self._listening:
             self._set_state(UiState.SPEAKING)
-            self._speaker.say(reply.text)
+            self._speaker.say(reply.spoken_text())
             threading.Thread(
                 target=self._after_speech, args=(rest,), name="segue-speech", daemon=True
             ).start()

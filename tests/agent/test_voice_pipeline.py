@@ -69,6 +69,24 @@ def test_a_spoken_command_goes_to_openai_with_the_persons_names(
     uploaded = fake_openai.requests[0].body["file"]["size"]
     assert reply.timings.bytes_to_openai == uploaded > 0
     assert reply.timings.stt > 0 and reply.as_dict()["transcript"] == "play Creep by Radiohead"
+    # Shown with what was heard; read aloud as it is (the words are on the screen).
+    assert reply.shown_text() == "Heard: “play Creep by Radiohead” — Playing “Creep” by Radiohead."
+    assert reply.spoken_text() == "Playing “Creep” by Radiohead."
+
+
+def test_a_spoken_command_segue_cannot_do_says_what_it_heard(
+    segue: Callable[..., Segue],
+    sim: SimulatedSpotify,
+    fake_openai: FakeOpenAI,
+    spoken: SpokenCommands,
+) -> None:
+    fake_openai.transcription("See you next time.")
+    pipeline = voice(segue(llm=False), openai_stt(fake_openai))
+    before = sim.snapshot()
+    reply = pipeline.handle(Utterance(text=None, audio=spoken("next song")))
+    assert not reply.ok and sim.snapshot() == before
+    assert reply.shown_text().startswith("Heard: “See you next time” — I can't do that")
+    assert reply.spoken_text().startswith("I heard “See you next time”. I can't do that")
 
 
 def test_silence_and_a_click_are_nothing_heard_without_an_upload(

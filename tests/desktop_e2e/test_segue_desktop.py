@@ -218,7 +218,9 @@ def test_a_day_with_segue_tray_popup_voice_and_quit(
     desk.xdotool("keyup", HOTKEY)
     state = segue.wait_state(lambda s: not s["is_playing"], "the music paused", timeout=30)
     assert state["volume_percent"] == volume
-    paused = desk.wait_for_notification(lambda n: n["body"] == "Paused.", timeout=20)
+    # The notification says what was heard, then what was done.
+    paused = desk.wait_for_notification(lambda n: n["body"].endswith(" — Paused."), timeout=20)
+    assert paused["body"].casefold().startswith("heard: “pause”"), paused["body"]
     assert paused["appname"] == "Segue"
     desk.screenshot(ARTIFACTS / "segue-notification.png", crop=(300, 0, 1024, 420))
 

@@ -42,6 +42,23 @@ def test_listen_to_a_file_prints_the_transcript_and_what_was_done(tmp_path: Path
     assert result["timings"]["stt_ms"] > 0 and result["timings"]["bytes_to_openai"] == 0
 
 
+def test_listen_without_json_says_what_was_heard_beside_the_reply(tmp_path: Path) -> None:
+    recording = espeak(tmp_path, "what is the weather like")
+    done = subprocess.run(
+        [*SEGUE, "listen", "--demo", "--file", str(recording)],
+        env=isolated_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    # Not a music command: nothing done, and the person sees what Segue heard and why.
+    assert done.returncode == 1 and done.stdout == ""
+    heard, refusal = done.stderr.strip().splitlines()
+    assert heard.startswith("Heard: “") and "weather" in heard.lower()
+    assert refusal.startswith("I can't do that without an OpenAI key.")
+
+
 def test_listen_to_a_file_that_is_not_audio_is_one_sentence(tmp_path: Path) -> None:
     bogus = tmp_path / "notes.wav"
     bogus.write_text("not audio", encoding="utf-8")
