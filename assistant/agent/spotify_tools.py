@@ -274,7 +274,7 @@ class SpotifyTools:
                 self._control.set_shuffle(shuffle)
             else:
                 self._client.set_shuffle(shuffle, device_id=device_id)
-        where = f" on {_q(target.name)}" if target is not None else ""
+        where = f" on {self._device_words(target)}" if target is not None else ""
         mode = "" if shuffle is None else (", shuffled" if shuffle else ", in order")
         if item is None:
             if device_id is None:
@@ -317,7 +317,7 @@ class SpotifyTools:
             self._client.resume(device_id=target.id)
         else:
             self._control.resume()
-        where = f" on {_q(target.name)}" if target is not None else ""
+        where = f" on {self._device_words(target)}" if target is not None else ""
         return ToolOutput(f"Resumed{where}.")
 
     @tool
@@ -476,15 +476,20 @@ class SpotifyTools:
         )
 
     @tool(read_only=True)
-    def now_playing(self) -> ToolOutput:
-        """Say what is playing, on which device."""
+    def now_playing(self, about: Literal["song", "artist", "album"] = "song") -> ToolOutput:
+        """Say what is playing, on which device.
+
+        Args:
+            about: What the person asked about: the song (title, artist, album, device), only
+                who sings it ("who sings this?"), or only its album.
+        """
         state = self._control.playback()
         if state is None or state.item is None:
             return ToolOutput(NOTHING_PLAYING)
         item = _track_item(state.item)
         verb = "Playing" if state.is_playing else "Paused:"
         album = f" from {_q(item.album_name)}" if item.album_name else ""
-        where = f" on {_q(state.device.name)}" if state.device is not None else ""
+        where = f" on {self._device_words(state.device)}" if state.device is not None else ""
         detail = (
             f"{'Playing' if state.is_playing else 'Paused'} {item.for_model()} at "
             f"{_clock(state.progress_ms)} of {_clock(state.item.duration_ms)}"
@@ -496,7 +501,18 @@ class SpotifyTools:
         detail += f"; shuffle {'on' if state.shuffle else 'off'}, repeat {state.repeat}"
         if state.context_uri:
             detail += f", context {state.context_uri}"
-        return ToolOutput(f"{verb} {item.spoken()}{album}{where}.", detail + ".", item.as_data())
+        if about == "artist" and item.by:
+            spoken = f"That's {item.by}."
+        elif about == "album" and item.album_name:
+            by = f" by {item.by}" if item.by else ""
+            spoken = f"That's from {_q(item.album_name)}{by}."
+        else:
+            spoken = f"{verb} {item.spoken()}{album}{where}."
+        return ToolOutput(spoken, detail + ".", item.as_data())
+
+    def _device_words(self, device: Device) -> str:
+        """A device as people name it: "this computer" for this one, else its quoted name."""
+        return "this computer" if self._player.is_this(device) else _q(device.name)
 
     # --- devices -----------------------------------------------------------------------------
 
@@ -534,7 +550,7 @@ class SpotifyTools:
         if target.id is None:  # _device() only returns devices with an ID
             raise NotFound(f"Spotify does not let Segue control {_q(target.name)}.")
         self._client.transfer(target.id, play=True)
-        return ToolOutput(f"Playing on {_q(target.name)}.")
+        return ToolOutput(f"Playing on {self._device_words(target)}.")
 
     # --- search and playlists ----------------------------------------------------------------
 

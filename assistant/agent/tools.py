@@ -156,6 +156,7 @@ class ToolRegistry:
     """
 
     def __init__(self, *providers: object) -> None:
+        self._providers = providers
         self._tools: dict[str, Tool] = {}
         for provider in providers:
             for name, member in inspect.getmembers(provider, inspect.ismethod):
@@ -185,6 +186,13 @@ class ToolRegistry:
         """The strict schemas of the chosen tools (all by default), for the model request."""
         chosen = self._tools.values() if names is None else (self._tools[n] for n in names)
         return [t.schema() for t in chosen]
+
+    def warm_up(self) -> None:
+        """Let each provider prepare for a command that is about to come (its ``warm_up()``)."""
+        for provider in self._providers:
+            warm = getattr(provider, "warm_up", None)
+            if callable(warm):
+                warm()
 
     def parse_arguments(self, name: str, raw: str) -> ToolCall:
         """Turn the model's JSON argument string into a call; bad JSON becomes an empty call.

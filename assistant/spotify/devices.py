@@ -217,6 +217,10 @@ class LocalPlayer:
                 return device
         return None
 
+    def is_this(self, device: Device) -> bool:
+        """Whether ``device`` is this computer's Spotify (see :meth:`find`): "on this computer"."""
+        return self.find([device]) is not None
+
     def run(self, action: Callable[[], T]) -> T:
         """Run a player command, bringing up the local player if Spotify has no active device.
 

@@ -292,12 +292,19 @@ def test_now_playing(run: Run, sim: SimulatedSpotify) -> None:
     assert run("now_playing").output.summary == "Nothing is playing right now."
     assert run("play", query="bohemian rhapsody").ok
     result = run("now_playing")
-    computer = next(d["name"] for d in sim.devices if d["type"] == "Computer")
+    # The simulator's Computer is named after this host: people call it "this computer".
     assert result.output.summary == (
-        f"Playing “Bohemian Rhapsody” by Queen from “A Night at the Opera” on “{computer}”."
+        "Playing “Bohemian Rhapsody” by Queen from “A Night at the Opera” on this computer."
+    )
+    assert run("now_playing", about="artist").output.summary == "That's Queen."
+    assert run("now_playing", about="album").output.summary == (
+        "That's from “A Night at the Opera” by Queen."
     )
     assert run("pause").ok
     assert run("now_playing").output.summary.startswith("Paused: “Bohemian Rhapsody”")
+    # Another device is named as its owner named it.
+    assert run("transfer_playback", device="Pixel 8").output.summary == "Playing on “Pixel 8”."
+    assert run("now_playing").output.summary.endswith(" on “Pixel 8”.")
 
 
 def test_result_number_out_of_range_names_the_range(run: Run) -> None:

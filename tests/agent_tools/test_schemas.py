@@ -31,7 +31,7 @@ EXPECTED_TOOLS = {
     "set_repeat": ["mode"],
     "add_to_queue": ["query", "kind", "artist", "result_number"],
     "get_queue": [],
-    "now_playing": [],
+    "now_playing": ["about"],
     "list_devices": [],
     "transfer_playback": ["device"],
     "search": ["query", "kind", "artist"],
