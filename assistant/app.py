@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from assistant.config import Settings
 from assistant.errors import ConfigError, SecretStoreUnavailable, SegueError
@@ -45,6 +45,41 @@ UNFINISHED_BUILD_WINDOW = 3600.0  # seconds "try again" reaches back for an unfi
 KEYRING_LOCK_FILE = "keyring.lock"
 THIS_COMPUTER_FILE = "this-computer.sqlite3"  # which listed Spotify player is this computer's
 DEMO_WORLD_FILE = "demo-world.sqlite3"  # the demo's Spotify, shared by every demo process
+
+
+DemoReason = Literal["asked", "no_account", "not_signed_in"]
+
+
+def signed_in_ever(secrets: SecretStore) -> bool:
+    """Whether this person has signed in to their Spotify (a sign-in stored, or its date).
+
+    Demo mode ends only when a sign-in succeeds: saving a Client ID in ``segue setup`` and then
+    skipping or failing the sign-in leaves Segue in the demo (saying how to finish), rather than
+    "ready" with every command failing. A sign-in Spotify later refused keeps its date (see
+    ``SpotifyAuth``), so an expired one is said as such instead of turning into the demo.
+    A keyring that cannot be read counts as signed in: the real path says what is wrong.
+    """
+    try:
+        return (
+            secrets.spotify_refresh_token() is not None
+            or secrets.spotify_signed_in_at() is not None
+        )
+    except SegueError:
+        return True
+
+
+def demo_sentence(reason: DemoReason | None, *, desktop: bool = False) -> str | None:
+    """What to say once when Segue plays the demo without being asked to (None otherwise)."""
+    connect = "choose “Connect Spotify...”" if desktop else "run `segue setup`"
+    finish = "choose “Connect Spotify...”" if desktop else "run `segue login`"
+    if reason == "no_account":
+        return f"Demo mode: Segue is playing a simulated Spotify; {connect} to use yours."
+    if reason == "not_signed_in":
+        return (
+            f"Demo mode: your Spotify app is set up but not signed in yet; {finish} to finish. "
+            "Until then Segue plays the simulated Spotify."
+        )
+    return None
 
 
 def build_secrets(data_dir: Path | None = None) -> SecretStore:
@@ -309,6 +344,8 @@ class Assistant:
         spotify: The Spotify client.
         openai: The OpenAI client, when a key is configured.
         demo_url: The simulated Spotify's base URL in demo mode.
+        demo_reason: Why it plays the demo: asked for (``--demo``), no Spotify app configured,
+            or an app configured but never signed in (see :func:`signed_in_ever`).
         ducker: Lowers Spotify while the person speaks; the volume commands act through it too.
         control: Where transport commands and "what's playing" go (this computer's app or the
             Web API); the tray reads what plays through it too.
@@ -323,6 +360,7 @@ class Assistant:
     control: PlayerControl
     openai: openai.OpenAI | None = None
     demo_url: str | None = None
+    demo_reason: DemoReason | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -367,7 +405,14 @@ def build_assistant(
     closers: list[Callable[[], None]] = []
     key_store = secrets
     demo_url: str | None = None
-    if demo or settings.demo:
+    demo_reason: DemoReason | None = "asked" if demo else "no_account" if settings.demo else None
+    if demo_reason is None:
+        if secrets is None:
+            secrets = build_secrets(data_dir) if data_dir is not None else SecretStore()
+            key_store = secrets
+        if not signed_in_ever(secrets):
+            demo_reason = "not_signed_in"
+    if demo_reason is not None:
         from assistant.sim import SIM_CLIENT_ID, SimulatedSpotify
 
         sim = SimulatedSpotify(
@@ -387,6 +432,8 @@ def build_assistant(
         spotify_secrets = demo_secrets
         demo = True
         demo_url = sim.base_url
+        if demo_reason == "not_signed_in":
+            logger.info("Spotify is set up but never signed in: the demo plays until it is")
     else:
         if secrets is not None:
             spotify_secrets = secrets
@@ -431,6 +478,7 @@ def build_assistant(
     return Assistant(
         pipeline=pipeline,
         demo=demo,
+        demo_reason=demo_reason,
         settings=settings,
         auth=auth,
         spotify=client,
@@ -665,7 +713,9 @@ def run_desktop(
             def started() -> None:
                 if assistant.demo:
                     announce(f"Demo mode: simulated Spotify at {assistant.demo_url}")
-                    notifier.notify("Segue", DEMO_NOTICE)
+                    notifier.notify(
+                        "Segue", demo_sentence(assistant.demo_reason, desktop=True) or DEMO_NOTICE
+                    )
                 try:
                     hotkey.start()
                 except HotkeyUnavailable as err:

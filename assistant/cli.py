@@ -12,15 +12,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from assistant import __version__
 from assistant.config import Paths, Settings, load_settings
 from assistant.errors import ConfigError, SegueError
 
 if TYPE_CHECKING:
+    from assistant.app import Assistant
     from assistant.pipeline import Pipeline, Reply
 
 logger = logging.getLogger(__name__)
@@ -264,10 +265,13 @@ def _say(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
     from assistant.pipeline import Reply
 
     def show(reply: Reply) -> None:
+        # Replies on stdout, failures on stderr (both modes); --json prints every reply.
         if args.json:
             print(json.dumps(reply.as_dict(), ensure_ascii=False), flush=True)
-        else:
+        elif reply.ok:
             print(" ".join(reply.text.split()), flush=True)
+        else:
+            print(" ".join(reply.text.split()), file=sys.stderr, flush=True)
 
     text = " ".join(args.text).strip()
     try:
@@ -277,6 +281,7 @@ def _say(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
             show(Reply(text=err.user_message, ok=False))
         raise
     with assistant:
+        _say_demo(assistant)
         if text:
             # An argument that is not UTF-8 arrives with stand-in characters that cannot be sent.
             reply = (
@@ -284,15 +289,15 @@ def _say(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
                 if _is_text(text)
                 else Reply(text=NOT_UTF8, ok=False)
             )
-            if args.json or reply.ok:
-                show(reply)
-            if not reply.ok:
+            show(reply)
+            if args.json and not reply.ok:
                 print(" ".join(reply.text.split()), file=sys.stderr)
             return EXIT_OK if reply.ok else EXIT_FAILED
-        # A dialogue: every reply goes to stdout, one line per command, in order. A line that
-        # fails gets its sentence and the next one runs.
+        # A dialogue: one reply per command, in order. A line that fails gets its sentence and
+        # the next one runs. On a terminal a prompt shows that Segue waits for a command.
+        prompt = _prompter(sys.stdin)
         all_ok = True
-        for raw in sys.stdin.buffer if sys.stdin is not None else ():
+        for raw in _lines(sys.stdin, prompt):
             try:
                 line = raw.decode("utf-8").strip()
             except UnicodeDecodeError:
@@ -306,6 +311,42 @@ def _say(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
             show(reply)
             all_ok = all_ok and reply.ok
         return EXIT_OK if all_ok else EXIT_FAILED
+
+
+def _say_demo(assistant: Assistant) -> None:
+    """Say once, on stderr, that the demo plays when the person did not ask for it."""
+    from assistant import app
+
+    sentence = app.demo_sentence(assistant.demo_reason)
+    if sentence is not None:
+        print(sentence, file=sys.stderr, flush=True)
+
+
+def _prompter(stdin: TextIO | None) -> Callable[[], None] | None:
+    """A prompt for a person typing at a terminal; None when commands are piped in."""
+    try:
+        interactive = stdin is not None and stdin.isatty()
+    except (AttributeError, ValueError):
+        interactive = False
+    if not interactive:
+        return None
+    print("Type a command and press Enter; Ctrl-D ends.", file=sys.stderr, flush=True)
+    return lambda: print("segue> ", end="", file=sys.stderr, flush=True)
+
+
+def _lines(stdin: TextIO | None, prompt: Callable[[], None] | None) -> Iterator[bytes]:
+    """The raw lines of stdin, each after its prompt (when there is one)."""
+    if stdin is None:
+        return
+    while True:
+        if prompt is not None:
+            prompt()
+        raw = stdin.buffer.readline()
+        if not raw:
+            if prompt is not None:
+                print(file=sys.stderr, flush=True)  # end the prompt's line
+            return
+        yield raw
 
 
 def _is_text(text: str) -> bool:
@@ -342,6 +383,7 @@ def _listen(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
             print(json.dumps(Reply(text=err.user_message, ok=False).as_dict()), flush=True)
         raise
     with assistant:
+        _say_demo(assistant)
         if args.file is not None:
             try:
                 recording = Recording.from_wav(args.file)

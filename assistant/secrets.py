@@ -162,8 +162,18 @@ class SecretStore:
         """Drop the stored access token (Spotify refused it)."""
         self.delete(SPOTIFY_ACCESS_TOKEN)
 
+    def forget_spotify_tokens(self) -> None:
+        """Forget the tokens of a sign-in Spotify refused, keeping its date.
+
+        The date marks that this person uses their own Spotify: Segue then says the sign-in
+        expired rather than falling back to the demo (``app.signed_in_ever``).
+        """
+        with self.exclusive():
+            self.delete(SPOTIFY_ACCESS_TOKEN)
+            self.delete(SPOTIFY_REFRESH_TOKEN)
+
     def clear_spotify(self) -> None:
-        """Forget the Spotify sign-in."""
+        """Forget the Spotify sign-in (signing out): its tokens and its date."""
         with self.exclusive():
             self.delete(SPOTIFY_ACCESS_TOKEN)
             self.delete(SPOTIFY_REFRESH_TOKEN)

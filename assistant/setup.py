@@ -426,7 +426,8 @@ def _steps(
     secrets: SecretStore | None = None
     signed_in_as: str | None = None
     sign_in_problem: str | None = None
-    if _yes(ask("Sign in to Spotify now? [y/N]: ")):
+    # Signing in is what setup is for: Enter says yes.
+    if _yes(ask("Sign in to Spotify now? [Y/n]: "), default=True):
         secrets = secrets_factory()
         try:
             signed_in_as = connect_spotify(
@@ -474,6 +475,8 @@ def _steps(
         say(f"  Spotify: not signed in ({sign_in_problem.rstrip('.')}); run `segue login`.")
     else:
         say("  Spotify: not signed in yet; run `segue login`.")
+    if signed_in_as is None:
+        say("  Until you sign in, Segue plays the simulated Spotify (demo mode).")
     say(
         "  OpenAI key: stored in the keyring"
         if key_stored
@@ -482,5 +485,6 @@ def _steps(
     return EXIT_OK if sign_in_problem is None else EXIT_FAILED
 
 
-def _yes(answer: str) -> bool:
-    return answer.strip().lower() in ("y", "yes")
+def _yes(answer: str, *, default: bool = False) -> bool:
+    word = answer.strip().lower()
+    return default if not word else word in ("y", "yes")

@@ -184,7 +184,12 @@ class SpotifyAuth:
         return self._secrets.spotify_refresh_token() is not None
 
     def signed_in_at(self) -> datetime | None:
-        """When the stored sign-in was granted (refresh tokens expire six months later)."""
+        """When the stored sign-in was granted (refresh tokens expire six months later).
+
+        None when no sign-in is stored, even if one Spotify refused left its date behind.
+        """
+        if self._secrets.spotify_refresh_token() is None:
+            return None
         return self._secrets.spotify_signed_in_at()
 
     def get_access_token(self, as_dict: bool = False) -> str:
@@ -391,7 +396,7 @@ class SpotifyAuth:
         self._expires_at = 0.0
         # Clear only the sign-in that was refused, never a newer one stored meanwhile.
         if self._secrets.spotify_refresh_token() in (refused_token, None):
-            self._secrets.clear_spotify()
+            self._secrets.forget_spotify_tokens()
         logger.warning("Spotify refused the refresh token (invalid_grant); sign-in cleared")
         raise SignInExpired()
 
@@ -758,12 +763,17 @@ class _CallbackServer:
         self._thread.join()
 
 
+REMIND_EVERY_SECONDS = 60.0
+"""How often the sign-in says how long it still waits for the browser."""
+
+
 def sign_in(
     auth: SpotifyAuth,
     *,
     timeout: float,
     open_browser: Callable[[str], bool] = webbrowser.open,
     announce: Callable[[str], None] = print,
+    remind_every: float = REMIND_EVERY_SECONDS,
 ) -> None:
     """Sign in to Spotify in the browser and store the new sign-in.
 
@@ -781,7 +791,9 @@ def sign_in(
         auth: The sign-in to fill in.
         timeout: Seconds to wait for the browser's callback.
         open_browser: Opens a URL in the user's browser; returns whether that worked.
-        announce: Shows one line to the user.
+        announce: Shows one line to the user (the address, how long Segue waits, and every
+            ``remind_every`` seconds how long is left).
+        remind_every: Seconds between the "Waiting up to ..." lines.
 
     Raises:
         SignInFailed: Consent was denied, no callback came in time, the port is in use, or
@@ -800,6 +812,7 @@ def sign_in(
         logger.info("Sign-in started; waiting for the browser on port %d", server.port)
         announce("Sign in to Spotify in your browser. If it does not open, open this address:")
         announce(url)
+        announce(_waiting(timeout))
         opener = threading.Thread(
             target=_open_browser,
             args=(open_browser, url, events),
@@ -807,7 +820,7 @@ def sign_in(
             daemon=True,
         )
         opener.start()
-        callback = _wait_for_callback(events, deadline, announce)
+        callback = _wait_for_callback(events, deadline, announce, remind_every)
         # A callback accepted just as the wait ran out still counts; any later one is told the
         # sign-in has finished.
         callback = server.flow.finish() or callback
@@ -840,17 +853,36 @@ def sign_in(
             opener.join(_PAGE_DELIVERY_WAIT)
 
 
+def _waiting(seconds: float) -> str:
+    """How long the sign-in still waits, and how to stop it, as one line."""
+    whole = max(0, round(seconds))
+    left = (
+        f"{whole // 60} minute{'s' if whole // 60 != 1 else ''}"
+        if whole >= 120
+        else f"{whole} second{'s' if whole != 1 else ''}"
+    )
+    return f"Waiting up to {left} for the browser (Ctrl-C cancels)."
+
+
 def _wait_for_callback(
-    events: queue.Queue[_FlowEvent], deadline: float, announce: Callable[[str], None]
+    events: queue.Queue[_FlowEvent],
+    deadline: float,
+    announce: Callable[[str], None],
+    remind_every: float,
 ) -> _Callback | None:
+    remind_at = time.monotonic() + remind_every
     while True:
-        remaining = deadline - time.monotonic()
+        now = time.monotonic()
+        remaining = deadline - now
         if remaining <= 0:
             return None
+        if now >= remind_at:  # how long is left, now and then
+            announce(_waiting(remaining))
+            remind_at = now + remind_every
         try:
-            event = events.get(timeout=remaining)
+            event = events.get(timeout=min(remaining, remind_at - now))
         except queue.Empty:
-            return None
+            continue
         if isinstance(event, _Callback):
             return event
         if not event.ok:

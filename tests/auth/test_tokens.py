@@ -149,6 +149,9 @@ def test_a_revoked_sign_in_is_cleared_and_the_user_told_to_sign_in(
     assert not auth.signed_in
     with pytest.raises(NotSignedIn):
         auth.get_access_token()
+    # The date stays in the keyring: this person uses their own Spotify, so the next start
+    # says the sign-in is needed instead of playing the demo.
+    assert secrets.spotify_signed_in_at() is not None
 
 
 def test_concurrent_callers_share_one_refresh(

@@ -103,6 +103,10 @@ def test_commands_at_once_take_turns_and_lose_nothing(tmp_path: Path) -> None:
         for key in names
     }
     try:
+        # Each says once that the demo plays (no Spotify app is configured in this home).
+        for proc in procs.values():
+            assert proc.stdout is not None
+            assert proc.stdout.readline().startswith("Demo mode: ")
         # Both processes are up with the world in memory, then change it in turns: each turn
         # must start from the other's last change.
         for step in range(2):
@@ -122,6 +126,7 @@ def test_commands_at_once_take_turns_and_lose_nothing(tmp_path: Path) -> None:
             out = proc.stdout.read()
             assert proc.wait(timeout=60) == 0, out
             assert out.count("Created the empty playlist") == 4, out
+            assert "Demo mode" not in out  # said once, at the start
     finally:
         for proc in procs.values():
             if proc.poll() is None:
@@ -178,7 +183,9 @@ def test_an_unusable_world_file_leaves_each_process_a_world_of_its_own(tmp_path:
     env = isolated_env(home)
     world_file(home).mkdir(parents=True)  # a folder where the file should be
     done = segue("say", "play creep by radiohead", env=env)
-    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, CREEP, "")
+    # The terminal gets the one line every demo starts with, and no word of the world file.
+    assert (done.returncode, done.stdout.strip()) == (0, CREEP)
+    assert done.stderr.strip().startswith("Demo mode: ") and len(done.stderr.splitlines()) == 1
     log = (home / "state" / "segue" / "log" / "segue.log").read_text(encoding="utf-8")
     assert log.count("The demo world cannot be kept in") == 1, log
 

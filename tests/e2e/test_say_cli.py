@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -114,9 +115,58 @@ def test_say_holds_a_conversation_from_stdin(
     assert state["volume_percent"] == 60 and state["is_playing"]
 
 
-def test_say_when_not_signed_in_is_one_sentence_and_exit_1(
+def test_before_the_first_sign_in_the_demo_plays_and_says_how_to_finish(
     tmp_path: Path, sim: SimulatedSpotify
 ) -> None:
-    done = say("pause", env=sim_env(tmp_path / "home", sim))
+    # A Client ID saved (setup stopped before signing in): the demo, not a failing command.
+    done = say("volume 30", env=sim_env(tmp_path / "home", sim))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Volume 30%."
+    assert "not signed in yet; run `segue login` to finish" in done.stderr
+    assert not sim.exchanges  # the person's Spotify (here: this simulator) is left alone
+
+
+def test_a_sign_in_spotify_refused_is_one_sentence_and_exit_1(
+    tmp_path: Path, sim: SimulatedSpotify, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Signed in once (the date stays when Spotify refuses the sign-in): not the demo.
+    home = tmp_path / "home"
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    PlaintextKeyring().set_password("segue", "spotify-signed-in-at", "2026-05-01T10:00:00+00:00")
+    done = say("pause", env=sim_env(home, sim))
     assert done.returncode == 1
     assert done.stderr.strip() == NOT_SIGNED_IN and done.stdout == ""
+
+
+def test_a_dialogue_puts_failures_on_stderr_and_prompts_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+    import select
+
+    env = isolated_env(tmp_path / "home")
+    # Piped: replies on stdout, the failure on stderr, the next line still runs; no prompt.
+    done = say("--demo", env=env, stdin="volume 30\nplay a game with me\nvolume 40\n")
+    assert done.stdout.splitlines() == ["Volume 30%.", "Volume 40%."]
+    assert done.stderr.strip().startswith("I can't do that without an OpenAI key.")
+    assert "segue>" not in done.stderr and done.returncode == 1
+    # At a terminal: a prompt says Segue waits for a command (it looked hung before).
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [*SEGUE, "say", "--demo"], stdin=follower, stdout=follower, stderr=follower, env=env
+    )
+    os.close(follower)
+    seen = b""
+    try:
+        for typed in (b"volume 35\n", b"\x04"):  # a command, then Ctrl-D
+            deadline = time.monotonic() + 30
+            while seen.count(b"segue> ") < (1 if typed != b"\x04" else 2):
+                assert time.monotonic() < deadline, seen.decode(errors="replace")
+                if select.select([leader], [], [], 0.5)[0]:
+                    seen += os.read(leader, 4096)
+            os.write(leader, typed)
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+        os.close(leader)
+    text = seen.decode(errors="replace")
+    assert "Ctrl-D ends" in text and "Volume 35%." in text

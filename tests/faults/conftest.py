@@ -11,6 +11,7 @@ computer in demo mode.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -84,6 +85,11 @@ class Outcome:
         """The stdout lines."""
         return self.stdout.splitlines()
 
+    @property
+    def replies(self) -> list[str]:
+        """The replies of a ``--json`` conversation, in order (failures included)."""
+        return [json.loads(line)["reply"] for line in self.lines]
+
 
 Segue = Callable[..., Outcome]
 
@@ -93,7 +99,8 @@ def segue(request: pytest.FixtureRequest, matrix: FaultMatrix) -> Segue:
     """Run ``segue ARGS`` in a subprocess; crashes and lost conversation lines are counted.
 
     Call as ``segue(*args, env=..., stdin=b"..." | "...", replies=N)``: ``replies`` is how many
-    stdout lines a conversation must answer with (one per non-empty input line).
+    stdout lines a conversation must answer with (one per non-empty input line; conversations
+    run with ``--json``, since without it failures go to stderr).
     """
     case = request.node.name
 

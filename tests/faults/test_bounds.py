@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from assistant.agent.tools import MAX_LIST_ITEMS
 from tests.fakes.openai_server import FakeOpenAI
 from tests.faults.conftest import FaultySpotify, Segue, one_sentence
 
@@ -74,9 +75,14 @@ def test_argument_over_its_cap_runs_nothing(
     done = segue("say", "do it", env=model_env)
     assert one_sentence(done.stderr) == sentence
     assert done.returncode == 1
-    # Nothing was looked up or made: the cap refused the call before it ran.
-    assert spotify.requests_to("GET", SEARCH) == 0
+    # Nothing was made: the cap refused the finished call before it ran. While the model wrote
+    # it, its first songs may have been looked up (only searches start early), but never more
+    # than one call's cap of them (two readings of a song at most), and none after the list
+    # showed it was over the cap.
+    assert spotify.requests_to("GET", SEARCH) <= 2 * MAX_LIST_ITEMS
     assert _playlists(spotify) == before
+    assert spotify.requests_to("POST", r"/v1/me/playlists") == 0
+    assert spotify.requests_to("POST", r"/v1/playlists/.*/items") == 0
 
 
 @pytest.mark.parametrize(
@@ -123,8 +129,8 @@ def test_a_command_of_two_megabytes_is_refused(
     segue: Segue,
 ) -> None:
     dialogue = "play " + "la " * 700_000 + "\nvolume 40\n"
-    done = segue("say", env=model_env, stdin=dialogue, replies=2)
-    assert done.lines == [
+    done = segue("say", "--json", env=model_env, stdin=dialogue, replies=2)
+    assert done.replies == [
         "That command is too long: Segue takes at most 1,000 characters; say it in fewer words.",
         "Volume 40%.",
     ]

@@ -95,8 +95,8 @@ def test_stdin_conversation_goes_on_after_a_line_that_is_not_utf8(
     segue: Segue,
 ) -> None:
     dialogue = b"volume 30\n\xff\xfe " + NEEDS_MODEL.encode() + b"\nvolume 40\n"
-    done = segue("say", env=model_env, stdin=dialogue, replies=3)
-    assert done.lines == ["Volume 30%.", NOT_UTF8, "Volume 40%."]
+    done = segue("say", "--json", env=model_env, stdin=dialogue, replies=3)
+    assert done.replies == ["Volume 30%.", NOT_UTF8, "Volume 40%."]
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert fake_openai.count() == 0  # the undecodable line went nowhere
     assert spotify.sim.snapshot()["volume_percent"] == 40
@@ -108,8 +108,9 @@ def test_stdin_conversation_goes_on_after_an_answer_that_is_not_json(
     segue: Segue,
 ) -> None:
     fake_openai.raw(CUT_JSON, check_contract=False)
-    done = segue("say", env=model_env, stdin=f"volume 30\n{NEEDS_MODEL}\nvolume 40\n", replies=3)
-    assert done.lines == [
+    dialogue = f"volume 30\n{NEEDS_MODEL}\nvolume 40\n"
+    done = segue("say", "--json", env=model_env, stdin=dialogue, replies=3)
+    assert done.replies == [
         "Volume 30%.",
         "OpenAI sent an answer Segue could not read (not JSON); check the openai_base_url setting.",
         "Volume 40%.",

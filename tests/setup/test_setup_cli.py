@@ -91,7 +91,7 @@ def test_setup_saves_the_id_signs_in_and_stores_the_openai_key(
         assert body["max_completion_tokens"] <= 16
 
     fake_openai.chat("OK", check=small_request)
-    feed(monkeypatch, "not-an-id", GOOD_ID, "y", "sk-wrong", "sk-right")
+    feed(monkeypatch, "not-an-id", GOOD_ID, "", "sk-wrong", "sk-right")  # Enter: sign in
     browser = FakeBrowser("agree")
 
     status = interactive_setup(
@@ -116,6 +116,8 @@ def test_setup_saves_the_id_signs_in_and_stores_the_openai_key(
     assert secrets.spotify_refresh_token()
     assert secrets.spotify_signed_in_at() is not None
     assert "Signed in to Spotify as Demo Listener." in out
+    assert "Sign in to Spotify now? [Y/n]" in out
+    assert "for the browser (Ctrl-C cancels)." in out  # how long it waits, and how to stop
     # The wrong key was refused with a sentence; the right one was checked and stored.
     assert "OpenAI refused this API key" in out
     assert secrets.get(OPENAI_API_KEY) == "sk-right"
@@ -131,7 +133,7 @@ def test_setup_without_sign_in_or_key_leaves_the_keyring_alone(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     config_file = write_config(sim)
-    feed(monkeypatch, GOOD_ID, "", "")
+    feed(monkeypatch, GOOD_ID, "n", "")
     made: list[SecretStore] = []
 
     status = interactive_setup(
@@ -145,6 +147,7 @@ def test_setup_without_sign_in_or_key_leaves_the_keyring_alone(
     assert load_settings(config_file).spotify_client_id == SAVED_ID
     assert made == []
     assert "not signed in yet; run `segue login`" in out
+    assert "Until you sign in, Segue plays the simulated Spotify (demo mode)." in out
     assert not sim.exchanges
 
 
