@@ -126,8 +126,10 @@ NO_DISPLAY_FIX = (
     "`segue say`."
 )
 XORG_TRAY_FIX = (
-    "Install the AppIndicator packages (gir1.2-ayatanaappindicator3-0.1 and PyGObject) so the "
-    "tray icon gets its menu."
+    "For the tray icon's menu, install your system's PyGObject and AppIndicator (Debian/Ubuntu: "
+    "sudo apt install python3-gi gir1.2-ayatanaappindicator3-0.1; Segue uses the system's "
+    "PyGObject when its own environment has none) or `pip install 'segue[gtk]'`, which needs "
+    "the cairo and gobject-introspection headers."
 )
 NOTIFICATIONS_FIX = "Start a notification service (your desktop's own, or dunst or mako)."
 KEYRING_FAIL_FIX = (
@@ -362,7 +364,12 @@ def _tray_probe() -> None:
         return
     icon_class = pystray.Icon
     backend = icon_class.__module__.rsplit(".", 1)[-1].lstrip("_")
-    print(json.dumps({"backend": backend, "has_menu": bool(getattr(icon_class, "HAS_MENU", True))}))
+    has_menu = bool(getattr(icon_class, "HAS_MENU", True))
+    from assistant.desktop.system_gi import from_system
+
+    gi = sys.modules.get("gi")
+    source = None if gi is None else "system" if from_system(gi) else "environment"
+    print(json.dumps({"backend": backend, "has_menu": has_menu, "gi": source}))
 
 
 def check_tray(environ: Mapping[str, str], platform_name: str) -> Check:
@@ -400,7 +407,8 @@ def check_tray(environ: Mapping[str, str], platform_name: str) -> Check:
     backend = str(answer.get("backend"))
     if not answer.get("has_menu", True):
         return Check(TRAY, "warn", f"pystray backend “{backend}” has no menu", XORG_TRAY_FIX)
-    return Check(TRAY, "ok", f"pystray backend “{backend}” with a menu")
+    where = " (the system's PyGObject)" if answer.get("gi") == "system" else ""
+    return Check(TRAY, "ok", f"pystray backend “{backend}” with a menu{where}")
 
 
 def _tray_in_process() -> Check:

@@ -20,7 +20,7 @@ if [[ ! -x .venv-build/bin/python ]]; then
 fi
 pip=(.venv-build/bin/python -m pip --quiet --disable-pip-version-check)
 "${pip[@]}" install --upgrade pip 2>/dev/null || true
-"${pip[@]}" install -e ".[local]" "pyinstaller>=6.10,<7"
+"${pip[@]}" install -e ".[local,gtk]" "pyinstaller>=6.10,<7"
 
 echo "== pyinstaller"
 .venv-build/bin/pyinstaller --noconfirm --clean --log-level WARN \

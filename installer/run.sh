@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 installer/apt.sh run
-installer/venv.sh local
+installer/venv.sh local gtk
 exec .venv/bin/segue "$@"

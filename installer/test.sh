@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 installer/apt.sh test
-installer/venv.sh dev local
+installer/venv.sh dev local gtk
 
 echo "== ruff"
 .venv/bin/ruff check .

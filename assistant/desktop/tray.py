@@ -118,6 +118,12 @@ def load_pystray() -> ModuleType:
         errors.append(DisplayError)
     except ImportError:
         pass
+    if sys.platform.startswith("linux"):
+        from assistant.desktop.system_gi import ensure_gi
+
+        # The menu's backends need PyGObject: this environment's, or else the system's.
+        if ensure_gi() is None:
+            logger.info("No PyGObject: the tray icon will have no menu")
     try:
         return importlib.import_module("pystray")
     except tuple(errors) as err:

@@ -255,6 +255,12 @@ class SimulatedSpotify:
             if parts[2] in ("computer", "smartphone") and parts[3] in ("online", "offline"):
                 self._set_online_locked(DEMO_USER_ID, parts[2], parts[3] == "online")
                 return empty_reply(204)
+        if method == "POST" and len(parts) == 3 and parts[1] == "history":
+            # A listening past for the demo user: track IDs, comma-separated, oldest first.
+            ids = [track_id for track_id in parts[2].split(",") if track_id]
+            if ids and all(track_id in self.catalog.tracks for track_id in ids):
+                self._world.account(DEMO_USER_ID).player.remember_played(ids)
+                return empty_reply(204)
         if method == "GET" and parts[1:] == ["state"]:
             return json_reply(200, self._snapshot_locked(DEMO_USER_ID))
         if method == "GET" and len(parts) == 3 and parts[1] == "art" and parts[2].endswith(".png"):

@@ -29,6 +29,7 @@ from assistant.agent.vocabulary import SpotifyVocabulary
 from assistant.app import build_assistant
 from assistant.config import Settings
 from assistant.pipeline import Pipeline, Reply, Utterance
+from assistant.sim.catalog import Catalog
 from assistant.voice.audio import Recording
 from assistant.voice.stt import LocalWhisper, Rescored, Transcript
 from tests.voice_speech.corpora import Command
@@ -66,8 +67,8 @@ class SameWhisper:
 class DemoSegue:
     """A fresh demo Segue (its own simulated Spotify) after the setup and ``before`` commands.
 
-    With a ``history`` ("Title by Artist" each), those songs are played first (typed), so the
-    demo user's recent plays hold them, as a regular listener's do.
+    With a ``history`` ("Title by Artist" each, oldest first), the demo user's recent plays hold
+    those songs, as a regular listener's do (nothing of them plays now).
     """
 
     def __init__(self, before: Sequence[str] = (), history: Sequence[str] = ()) -> None:
@@ -75,14 +76,22 @@ class DemoSegue:
             Settings.model_validate({}), data_dir=None, demo=True, environ={}
         )
         try:
-            played = [f"play {song}" for song in history]
-            for text in (*played, SETUP_COMMAND, *before):
+            if history:
+                self._remember(history)
+            for text in (SETUP_COMMAND, *before):
                 reply = self.typed(text)
                 if not reply.ok:
                     raise AssertionError(f"setting up with {text!r} failed: {reply.text}")
         except BaseException:
             self.close()
             raise
+
+    def _remember(self, history: Sequence[str]) -> None:
+        """The demo user's recent plays, through the simulator's control endpoint."""
+        assert self.assistant.demo_url is not None
+        ids = ",".join(_track_ids()[song] for song in history)
+        answer = requests.post(f"{self.assistant.demo_url}/_sim/history/{ids}", timeout=10)
+        answer.raise_for_status()
 
     def state(self) -> State:
         """The simulated Spotify's state for the demo user, without the play position."""
@@ -157,6 +166,16 @@ class Effect:
     @property
     def changed(self) -> bool:
         return self.after != self.before
+
+
+@functools.cache
+def _track_ids() -> dict[str, str]:
+    """Catalog track IDs by "Title by Artist" (the track's first artist)."""
+    catalog = Catalog.load()
+    return {
+        f"{track.name} by {catalog.artists[track.artist_ids[0]].name}": track.id
+        for track in catalog.tracks.values()
+    }
 
 
 @functools.cache
