@@ -248,8 +248,15 @@ def build_chat_model(settings: Settings, client: openai.OpenAI) -> ChatModel:
     from assistant.agent.llm import ChatModel
 
     return ChatModel(
-        client, model=settings.openai_model, reasoning_effort=settings.openai_reasoning_effort
+        client,
+        model=settings.openai_model,
+        reasoning_effort=settings.openai_reasoning_effort,
+        stream=_STREAM[settings.openai_stream],
     )
+
+
+# openai_stream: streamed answers always, never, or until the server shows it does not stream.
+_STREAM: dict[str, bool | None] = {"on": True, "off": False, "auto": None}
 
 
 def build_agent(
@@ -626,12 +633,14 @@ def run_desktop(
     Returns:
         The exit status.
     """
-    from assistant.desktop.controller import Controller, NowPlaying
-    from assistant.desktop.hotkey import Hotkey, HotkeyUnavailable
+    from assistant.desktop.controller import Controller
+    from assistant.desktop.hotkey import DesktopHotkey, HotkeyUnavailable
     from assistant.desktop.instance import SingleInstance
     from assistant.desktop.notify import Notifier
     from assistant.desktop.popup import PopupProcess
+    from assistant.desktop.state import NowPlaying
     from assistant.desktop.tray import DeviceEntry, Tray
+    from assistant.logs import route_glib_messages
     from assistant.voice.cues import Cues
     from assistant.voice.recorder import Recorder
 
@@ -658,11 +667,7 @@ def run_desktop(
 
             def now_playing() -> NowPlaying | None:
                 # From the app here while it plays (no request), else the Web API.
-                state = assistant.control.currently_playing()
-                if state is None or state.item is None:
-                    return None
-                album = state.item.album
-                return NowPlaying(state.item.label, album.image_url if album else None)
+                return NowPlaying.of(assistant.control.currently_playing())
 
             def devices() -> list[DeviceEntry]:
                 return [DeviceEntry(d.id, d.name, d.is_active) for d in client.devices() if d.id]
@@ -674,7 +679,9 @@ def run_desktop(
             controller = Controller(
                 pipeline=assistant.pipeline,
                 recorder=Recorder(
-                    device=settings.input_device, max_seconds=settings.max_recording_seconds
+                    device=settings.input_device,
+                    max_seconds=settings.max_recording_seconds,
+                    on_level=lambda level: box[0].on_level(level),
                 ),
                 speaker=build_speaker(settings, assistant.openai),
                 cues=Cues(enabled=settings.cues),
@@ -687,14 +694,19 @@ def run_desktop(
                 transfer=lambda device_id: client.transfer(device_id, play=True),
                 busy_press=settings.busy_press,
                 speak_replies=settings.tts != "off",
+                end_silence_s=settings.end_silence_seconds,
             )
             box.append(controller)
-            hotkey = Hotkey(
+            # Under Wayland through the desktop's shortcut portal, else pynput; its sentences
+            # (the keys bound, a refusal, a closed session) arrive as notifications.
+            hotkey = DesktopHotkey(
                 settings.hotkey,
                 mode=settings.hotkey_mode,
                 on_start=controller.start_talking,
                 on_stop=controller.stop_talking,
+                on_status=lambda sentence: notifier.notify("Segue", sentence),
             )
+            route_glib_messages()  # GTK's assertions go to the log, not the terminal
             tray = Tray(
                 demo=assistant.demo,
                 on_talk=controller.on_talk,

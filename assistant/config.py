@@ -93,6 +93,12 @@ class Settings(BaseModel):
         description="reasoning_effort sent with each model request; empty to leave it out "
         "(for servers and models that do not take it).",
     )
+    openai_stream: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Ask for the model's answers as a stream, so a playlist's songs are searched "
+        "while the model still names them: on, off (for servers that do not stream), or auto "
+        "(stream until the server shows it does not).",
+    )
     llm_max_steps: int = Field(6, ge=1, le=20, description="Most model calls one command may take.")
     conversation_minutes: float = Field(
         5.0,

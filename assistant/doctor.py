@@ -4,8 +4,8 @@ Each check answers with a :class:`Check`: a status (``ok``, ``warn`` or ``fail``
 and, when not ok, the fix in one sentence. ``fail`` means normal use is blocked (no microphone, no
 tray, no keyring, Spotify not signed in or without Premium, a refused OpenAI key, the local speech
 model missing while it is the one in use); ``segue doctor`` then exits with status 1. ``warn`` is
-worth knowing but Segue works around it (demo mode, a plaintext keyring, no global hotkey under
-Wayland, a silent microphone, no OpenAI key).
+worth knowing but Segue works around it (demo mode, a plaintext keyring, a Wayland desktop without
+a global-shortcuts portal, a silent microphone, no OpenAI key).
 
 The checks run side by side on a few threads, so the slow ones (the 1-second microphone level, the
 tray probe in a subprocess, the Spotify and OpenAI calls) overlap. Every network call has a short
@@ -130,6 +130,10 @@ XORG_TRAY_FIX = (
     "sudo apt install python3-gi gir1.2-ayatanaappindicator3-0.1; Segue uses the system's "
     "PyGObject when its own environment has none) or `pip install 'segue[gtk]'`, which needs "
     "the cairo and gobject-introspection headers."
+)
+WAYLAND_HOTKEY_FIX = (
+    "Bind `segue listen` to a keyboard shortcut in your desktop settings (it listens until you "
+    "stop speaking), or use the tray's Talk item."
 )
 NOTIFICATIONS_FIX = "Start a notification service (your desktop's own, or dunst or mako)."
 KEYRING_FAIL_FIX = (
@@ -277,6 +281,7 @@ def check_hotkey(settings: Settings, environ: Mapping[str, str], platform_name: 
         MACOS_PERMISSION_REASON,
         HotkeyUnavailable,
         check_display,
+        is_wayland,
         normalise_combo,
     )
 
@@ -293,11 +298,12 @@ def check_hotkey(settings: Settings, environ: Mapping[str, str], platform_name: 
         return Check(HOTKEY, "ok", f"{combo} (macOS)")
     if platform_name in ("win32", "cygwin"):
         return Check(HOTKEY, "ok", f"{combo} (Windows)")
+    if is_wayland(environ):
+        return _check_wayland_hotkey(combo, environ)
     try:
         check_display(environ, platform_name)
     except HotkeyUnavailable as err:
-        wayland = bool(environ.get("WAYLAND_DISPLAY"))
-        return Check(HOTKEY, "warn", "Wayland without X11" if wayland else "no display", err.reason)
+        return Check(HOTKEY, "warn", "no display", err.reason)
     display = environ.get("DISPLAY", "")
     problem = _x_record_problem(display)
     if problem is not None:
@@ -308,15 +314,36 @@ def check_hotkey(settings: Settings, environ: Mapping[str, str], platform_name: 
             "Use the tray's Talk item, or bind `segue listen` to a shortcut in your desktop "
             "settings.",
         )
-    if environ.get("WAYLAND_DISPLAY") or environ.get("XDG_SESSION_TYPE", "").lower() == "wayland":
+    return Check(HOTKEY, "ok", f"{combo} on X11 display {display}")
+
+
+def _check_wayland_hotkey(combo: str, environ: Mapping[str, str]) -> Check:
+    """Under Wayland: the desktop's GlobalShortcuts portal, else XWayland, else neither."""
+    from assistant.desktop.hotkey import HotkeyUnavailable
+
+    try:
+        from assistant.desktop.portal_hotkey import probe_portal
+
+        version = probe_portal(environ.get("DBUS_SESSION_BUS_ADDRESS", ""))
+    except (ImportError, HotkeyUnavailable) as err:
+        logger.info("No shortcut portal for the doctor: %s", err)
+    else:
+        return Check(
+            HOTKEY,
+            "ok",
+            f"{combo} through the desktop's GlobalShortcuts portal (version {version}); the "
+            "desktop asks you to confirm the keys the first time Segue starts",
+        )
+    display = environ.get("DISPLAY", "")
+    if display and _x_record_problem(display) is None:
         return Check(
             HOTKEY,
             "warn",
-            f"{combo} through XWayland: only while an X11 window has the focus",
-            "Bind `segue listen` to a shortcut in your desktop settings for a hotkey that always "
-            "works.",
+            f"{combo} through XWayland: no GlobalShortcuts portal, so only while an X11 window "
+            "has the focus",
+            WAYLAND_HOTKEY_FIX,
         )
-    return Check(HOTKEY, "ok", f"{combo} on X11 display {display}")
+    return Check(HOTKEY, "warn", "Wayland without a GlobalShortcuts portal", WAYLAND_HOTKEY_FIX)
 
 
 def _x_record_problem(display: str) -> str | None:

@@ -17,6 +17,7 @@ no connection, 5xx                          ``ModelUnavailable`` (retryable)
 404                                         ``ModelRequestRejected`` (the model setting named)
 other 4xx                                   ``ModelRequestRejected`` (the server's JSON message)
 an answer that is not JSON                  ``ModelUnavailable`` (check openai_base_url)
+a streamed answer cut off, or too slow      ``ModelUnavailable`` (nothing was done)
 text that is not valid Unicode              ``ModelRequestRejected`` (nothing was sent)
 ==========================================  =================================================
 
@@ -65,6 +66,12 @@ def not_json(service: ModelService) -> ModelUnavailable:
         f"{service.name} sent an answer Segue could not read (not JSON); check the "
         "openai_base_url setting."
     )
+
+
+def cut_off(service: ModelService, *, too_slow: bool = False) -> ModelUnavailable:
+    """The error for a streamed answer that broke off (or took too long) before its end."""
+    how = "took too long to finish its answer" if too_slow else "stopped answering midway"
+    return ModelUnavailable(f"{service.name} {how}, so nothing was done; try again.")
 
 
 def not_text(service: ModelService) -> ModelRequestRejected:

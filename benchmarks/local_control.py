@@ -13,7 +13,6 @@ the machine's noise falls on both alike. Then the Web API's player endpoints ans
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -193,20 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=80.0, help="per Spotify request")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks", help="where files go")
     args = parser.parse_args(argv)
-    import logging
+    from benchmarks import report
 
-    logging.basicConfig(level=logging.ERROR)
-    logging.getLogger("spotipy").setLevel(logging.CRITICAL)
+    report.quiet_logs()
     print(f"Local control, {args.reps} run(s), Spotify {args.latency_ms:g} ms per request:")
     results = run_local_control(args.reps, args.latency_ms)
-    results["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    text = "\n".join(markdown_lines(results)) + "\n"
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "local_control.md").write_text(text, encoding="utf-8")
-    (args.out / "local_control.json").write_text(
-        json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    print(text)
+    print(report.write_section(args.out, "local_control", results, markdown_lines(results)))
     return 0
 
 

@@ -35,6 +35,7 @@ from benchmarks.commands import (  # noqa: E402
 )
 from benchmarks.footprint import import_time, local_speech, tray_footprint  # noqa: E402
 from benchmarks.local_control import run_local_control  # noqa: E402
+from benchmarks.streaming import LATENCIES_MS, SIZES, run_streaming  # noqa: E402
 
 SPEECH_COMMANDS = (
     "pause",
@@ -65,12 +66,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--idle-seconds", type=float, help="idle CPU window (60, quick 5)")
     parser.add_argument("--no-desktop", action="store_true", help="skip the tray footprint")
     parser.add_argument("--no-local-speech", action="store_true", help="skip local Whisper")
+    parser.add_argument(
+        "--first-token-ms", type=float, help="the paced model's first token (500, quick 50)"
+    )
+    parser.add_argument("--tokens-per-s", type=float, help="the paced model's rate (60, quick 600)")
     args = parser.parse_args(argv)
     quick = args.quick
     args.reps = args.reps or (1 if quick else 5)
     args.playlist_size = args.playlist_size or (10 if quick else 50)
     args.overhead_commands = args.overhead_commands or (20 if quick else 200)
     args.idle_seconds = args.idle_seconds or (5.0 if quick else 60.0)
+    args.first_token_ms = args.first_token_ms or (50.0 if quick else 500.0)
+    args.tokens_per_s = args.tokens_per_s or (600.0 if quick else 60.0)
     return args
 
 
@@ -134,6 +141,15 @@ def main(argv: list[str] | None = None) -> int:
             results["local_speech"] = local_speech(spoken, texts, log)
         log("7. Local control (this computer's app over MPRIS against the Web API):")
         results["local_control"] = run_local_control(1 if args.quick else 20, args.latency_ms, log)
+        log("8. Playlists built while the model writes (streamed answers against plain ones):")
+        results["streaming"] = run_streaming(
+            1 if args.quick else 3,
+            (10,) if args.quick else SIZES,
+            (args.latency_ms,) if args.quick else LATENCIES_MS,
+            first_token_ms=args.first_token_ms,
+            tokens_per_s=args.tokens_per_s,
+            log=log,
+        )
     results["harness_seconds"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     markdown = report.markdown(results)

@@ -2,9 +2,12 @@
 
 :class:`ChatModel` sends one request and turns every failure into one :class:`ModelError` with a
 sentence for the person; it owns the retry policy (at most one retry, short waits) and counts
-calls, time and bytes sent. :class:`ToolLoop` runs one command: the model calls tools, the agent
-executes them (``execute``), and the loop stops as soon as the command is done, so an action
-command costs one model call. :class:`Conversation` keeps the last few turns (tool results
+calls, time and bytes sent. It asks for the answer as a stream, so the loop sees each tool call's
+arguments while the model writes them (a playlist's songs are searched as their names arrive;
+see ``agent/lookahead.py``); a server that does not stream is asked plainly from then on.
+:class:`ToolLoop` runs one command: the model calls tools, the agent executes them
+(``execute``), and the loop stops as soon as the command is done, so an action command costs one
+model call. :class:`Conversation` keeps the last few turns (tool results
 included) so "add that to my workout playlist" and "play the second one" work.
 
 Text from Spotify reaches the model only inside JSON data: tool results are
@@ -23,9 +26,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from assistant.agent.stream import OnArguments, StreamedAnswer
 from assistant.agent.tools import ToolCall, ToolRegistry, ToolResult
 from assistant.errors import AuthError, ModelError, ModelUnavailable, SpotifyError
-from assistant.openai_errors import ModelService, is_transient, model_error, not_json
+from assistant.openai_errors import ModelService, cut_off, is_transient, model_error, not_json
 from assistant.spotify.client import SpotifyClient
 from assistant.waits import retry_after
 
@@ -55,6 +59,9 @@ MEMORY_RESULT_MAX = 1200  # characters of an old tool result kept in memory
 PROMPT_PLAYLISTS_MAX = 50  # playlist names named in the system prompt
 PROMPT_NAME_MAX = 60  # characters of one name in the system prompt
 RETRY_BACKOFF = 0.5  # seconds before retrying a 5xx or a dropped connection
+# A streamed answer's parts may each take the client's timeout to arrive; the whole answer at
+# most this many times that (a 200-song playlist at 60 tokens a second takes about 30 s).
+STREAM_TIMEOUTS = 4
 # Bounds on one model step (one answer's tool calls): a model asking for 50 skips at once gets
 # the first few run and is told the rest were not.
 MAX_CALLS_PER_STEP = 10
@@ -80,14 +87,23 @@ class ChatModel:
     The client's own retries are switched off: the SDK would wait out a ``retry-after`` of up to
     two minutes. Here a 429, a 5xx or a dropped connection is retried once, only when the wait
     is at most ``retry_max_wait`` seconds; a timeout is not retried (it has already cost
-    ``timeout`` seconds).
+    ``timeout`` seconds), nor is a streamed answer that broke off after it began (the model's
+    time is spent; the person hears that nothing was done).
+
+    Streaming (``stream``): the answer comes as chunks, each within the client's timeout, the
+    whole within ``STREAM_TIMEOUTS`` times it. With ``stream=None`` a server that does not
+    stream is found out on the way: one that answers in one piece anyway is read as it is, one
+    that refuses the parameter (a 400 naming it) is asked again plainly at once, and both are
+    asked plainly from then on.
 
     Args:
-        client: The SDK client (its ``timeout`` bounds each request).
+        client: The SDK client (its ``timeout`` bounds each request, or each wait of a stream).
         model: The model name.
         reasoning_effort: Sent as ``reasoning_effort`` when not None.
         retries: Retries after a retryable failure; None takes the client's ``max_retries``.
         retry_max_wait: Longest ``retry-after`` waited out before retrying.
+        stream: Ask for streamed answers: True, False, or None to stream until the server
+            shows it does not.
         sleep: Waits before a retry (injectable for tests).
         clock: Monotonic clock for the timings.
     """
@@ -100,6 +116,7 @@ class ChatModel:
         reasoning_effort: str | None = None,
         retries: int | None = None,
         retry_max_wait: float = 2.0,
+        stream: bool | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
@@ -109,6 +126,8 @@ class ChatModel:
         self._service = ModelService(
             model=model, timeout=timeout if isinstance(timeout, int | float) else None
         )
+        self._stream = stream
+        self._stream_seconds = STREAM_TIMEOUTS * (self._service.timeout or 30.0)
         self.model = model
         self._reasoning_effort = reasoning_effort
         self._retry_max_wait = retry_max_wait
@@ -123,14 +142,25 @@ class ChatModel:
         with self._lock:
             return self._usage.copy()
 
+    @property
+    def streams(self) -> bool | None:
+        """Whether answers are streamed: True, False, or None until the server has shown it."""
+        return self._stream
+
     def complete(
-        self, messages: Sequence[Message], *, tools: Sequence[Message] | None = None
+        self,
+        messages: Sequence[Message],
+        *,
+        tools: Sequence[Message] | None = None,
+        on_arguments: OnArguments | None = None,
     ) -> ChatCompletionMessage:
         """Send one chat completion request and return the assistant message.
 
         Args:
             messages: The conversation, system prompt first.
             tools: Strict tool schemas; None for a plain answer.
+            on_arguments: Shown each tool call's arguments while a streamed answer is written
+                (``(name, arguments so far)``, complete values only); never for a plain answer.
 
         Returns:
             The assistant's message.
@@ -147,8 +177,12 @@ class ChatModel:
         attempt = 0
         while True:
             try:
+                if self._stream is not False:
+                    return self._send_streamed(params, on_arguments)
                 completion = self._send(params)
                 break
+            except _StreamRefused:
+                continue  # streaming is off now: the same request, plainly, at once
             except _Retryable as failure:
                 if attempt >= self._retries:
                     raise failure.error from failure.__cause__
@@ -159,6 +193,10 @@ class ChatModel:
                     failure.wait,
                 )
                 self._sleep(failure.wait)
+        return self._message(completion)
+
+    def _message(self, completion: Any) -> ChatCompletionMessage:
+        """The assistant message of a plain answer."""
         from openai.types.chat import ChatCompletion
 
         if not isinstance(completion, ChatCompletion):
@@ -188,16 +226,80 @@ class ChatModel:
         except (openai.APIError, ValueError) as err:
             # ValueError: an answer that is not JSON, or text that cannot be encoded to send.
             sent = _request_size(getattr(err, "request", None))
-            mapped, wait = self._mapped(err)
-            if wait is not None:
-                raise _Retryable(mapped, wait) from err
-            raise mapped from err
+            raise self._raised(err) from err
         finally:
-            elapsed = (self._clock() - started) * 1000
-            with self._lock:
-                self._usage.calls += 1
-                self._usage.ms += elapsed
-                self._usage.bytes_sent += sent
+            self._count(started, sent)
+
+    def _send_streamed(
+        self, params: dict[str, Any], on_arguments: OnArguments | None
+    ) -> ChatCompletionMessage:
+        """One streamed request: the message put together from its chunks.
+
+        Raises:
+            _StreamRefused: The server refused ``stream`` (streaming is now off).
+            _Retryable: A failure worth one more try (before the answer began).
+            ModelError: Any other failure, a cut-off answer among them.
+        """
+        started = self._clock()
+        sent = 0
+        answer = StreamedAnswer(on_arguments)
+        import openai
+
+        try:
+            raw = self._client.chat.completions.with_raw_response.create(**params, stream=True)
+            sent = _request_size(raw.http_request)
+            try:
+                kind = raw.http_response.headers.get("content-type", "")
+                if not kind.startswith("text/event-stream"):
+                    # A server that ignores `stream` answers in one piece: read it as such.
+                    self._stop_streaming("answered in one piece")
+                    return self._message(_plain(raw))
+                self._stream = True
+                deadline = started + self._stream_seconds
+                for chunk in raw.parse():
+                    answer.add(chunk)
+                    if self._clock() > deadline:
+                        logger.warning("Model answer took over %.0f s", self._stream_seconds)
+                        raise cut_off(self._service, too_slow=True)
+            finally:
+                raw.http_response.close()  # also when the reading stopped early
+        except openai.BadRequestError as err:
+            if self._stream is None and _names_stream(err):
+                self._stop_streaming("refused stream")
+                raise _StreamRefused from err
+            raise self._mapped(err)[0] from err
+        except (openai.APIError, ValueError) as err:
+            sent = sent or _request_size(getattr(err, "request", None))
+            if answer.chunks and isinstance(err, openai.APIConnectionError):
+                # The answer broke off after it began: whatever it held is not acted on.
+                logger.warning("Model answer cut off after %d chunks", answer.chunks)
+                raise cut_off(self._service) from err
+            raise self._raised(err) from err
+        finally:
+            self._count(started, sent)
+        if answer.finish_reason is None:
+            # The stream ended without its last chunk ([DONE] without a finish reason).
+            logger.warning("Model answer ended without a finish reason")
+            raise cut_off(self._service)
+        return answer.message()
+
+    def _count(self, started: float, sent: int) -> None:
+        """Add one request to the usage: the time since ``started`` and ``sent`` bytes."""
+        elapsed = (self._clock() - started) * 1000
+        with self._lock:
+            self._usage.calls += 1
+            self._usage.ms += elapsed
+            self._usage.bytes_sent += sent
+
+    def _raised(self, err: Exception) -> Exception:
+        """What a failed request raises: its sentence, or a retry after a wait."""
+        mapped, wait = self._mapped(err)
+        return _Retryable(mapped, wait) if wait is not None else mapped
+
+    def _stop_streaming(self, why: str) -> None:
+        if self._stream is not False:
+            logger.info("The model server %s; asking without streaming from now on", why)
+        self._stream = False
 
     def _mapped(self, err: Exception) -> tuple[ModelError, float | None]:
         """One sentence per failure; retryable ones carry how long to wait first."""
@@ -224,6 +326,26 @@ class _Retryable(Exception):
         super().__init__(error.user_message)
         self.error = error
         self.wait = wait
+
+
+class _StreamRefused(Exception):
+    """The server refused ``stream``: the same request goes again without it."""
+
+
+def _names_stream(err: Exception) -> bool:
+    """Whether a 400 is about the ``stream`` parameter (a server that does not stream)."""
+    return "stream" in f"{getattr(err, 'param', '')} {getattr(err, 'message', '')}".lower()
+
+
+def _plain(raw: Any) -> Any:
+    """A plain answer to a request for a stream, parsed as the SDK parses one."""
+    from openai.types.chat import ChatCompletion
+
+    response = raw.http_response
+    body = response.read()
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return body  # not a chat completion: refused as not JSON
+    return ChatCompletion.construct(**json.loads(body))
 
 
 def _request_size(request: Any) -> int:
@@ -547,12 +669,31 @@ class ToolLoop:
             outcome.turn += _batch_messages(prelude, "fast", self._call_numbers)
         system = {"role": "system", "content": self.system_prompt()}
         history = self.conversation.messages()
+        try:
+            return self._steps(outcome, [system, *history], execute)
+        finally:
+            # Lookups started for calls that never ran (cut off, invalid) are not kept.
+            self.registry.drop_look_ahead()
+
+    def _steps(
+        self,
+        outcome: LoopOutcome,
+        before: list[Message],
+        execute: Callable[[ToolCall], Executed],
+    ) -> LoopOutcome:
+        """The model's steps for one command, until it is done (see :meth:`run`)."""
         while True:
             if outcome.steps >= self.max_steps:
                 outcome.step_limit = True
                 return outcome
             try:
-                message = self.model.complete([system, *history, *outcome.turn], tools=self._tools)
+                # While the answer streams in, the tools see each call's arguments so far (a
+                # playlist's songs are searched as their names are written).
+                message = self.model.complete(
+                    [*before, *outcome.turn],
+                    tools=self._tools,
+                    on_arguments=self.registry.look_ahead,
+                )
             except ModelError as err:
                 outcome.error = err
                 return outcome
@@ -609,6 +750,7 @@ class ToolLoop:
                 {"role": "tool", "tool_call_id": done.call.id, "content": done.model_text}
                 for done in batch
             ]
+            self.registry.drop_look_ahead()  # what this step's calls did not take
             if any(e.stop or e.halt for e in batch):
                 return outcome
             if self.compose_replies and not (

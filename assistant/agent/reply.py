@@ -70,12 +70,15 @@ class CallRecord:
         arguments: The arguments it ran with.
         ok: Whether it succeeded.
         result: Its one short sentence: what was done, or why not.
+        items: Every item of a list the sentence names only a few of ("... and 8 more"), as
+            the popup lists them on request (“Deep Work”, “Creep” by Radiohead).
     """
 
     name: str
     arguments: Mapping[str, Any]
     ok: bool
     result: str
+    items: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, result: ToolResult) -> CallRecord:
@@ -85,6 +88,7 @@ class CallRecord:
             arguments=dict(result.call.arguments),
             ok=result.ok,
             result=result.output.summary,
+            items=_listed(result.output.data),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -95,6 +99,19 @@ class CallRecord:
             "ok": self.ok,
             "result": self.result,
         }
+
+
+def _listed(data: object) -> tuple[str, ...]:
+    """The items of a tool's list result (``ToolOutput.data`` of named items), for people."""
+    if not isinstance(data, list) or not all(
+        isinstance(i, Mapping) and i.get("name") for i in data
+    ):
+        return ()
+    return tuple(
+        f"“{item['name']}”"
+        + (f" by {item['by']}" if item.get("by") and item.get("kind") in ("track", "album") else "")
+        for item in data
+    )
 
 
 def sentence(text: str) -> str:

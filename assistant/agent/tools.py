@@ -194,6 +194,31 @@ class ToolRegistry:
             if callable(warm):
                 warm()
 
+    def look_ahead(self, name: str, arguments: Mapping[str, Any]) -> bool:
+        """Show a provider a call the model is still writing (its ``look_ahead(name, args)``).
+
+        The provider may start lookups the call will need (a playlist's song searches); nothing
+        runs until the finished call passes :meth:`invoke`'s validation.
+
+        Args:
+            name: The tool the model is calling.
+            arguments: The arguments written so far (complete values only).
+
+        Returns:
+            Whether the provider wants to see the call again as it grows.
+        """
+        found = self._tools.get(name)
+        provider = getattr(found.function, "__self__", None) if found is not None else None
+        hook = getattr(provider, "look_ahead", None)
+        return bool(hook(name, arguments)) if callable(hook) else False
+
+    def drop_look_ahead(self) -> None:
+        """Tell each provider that calls shown to :meth:`look_ahead` and not run never will."""
+        for provider in self._providers:
+            drop = getattr(provider, "drop_look_ahead", None)
+            if callable(drop):
+                drop()
+
     def parse_arguments(self, name: str, raw: str) -> ToolCall:
         """Turn the model's JSON argument string into a call; bad JSON becomes an empty call.
 

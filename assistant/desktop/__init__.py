@@ -6,7 +6,8 @@
 - ``tray``: the pystray icon and its menu (Talk, Type a command..., Now playing, Devices, Speak
   replies, Open settings file, Sign in/out, Quit). It owns the main thread; other threads update
   it through methods that hand the change to the tray's own loop.
-- ``hotkey``: the global push-to-talk hotkey (pynput), hold or toggle.
+- ``hotkey``: the global push-to-talk hotkey, hold or toggle: pynput, or under Wayland
+  ``portal_hotkey`` (the desktop's GlobalShortcuts portal over D-Bus).
 - ``popup``: the typed-command window, a small Tk program run as its own process and spoken to
   over JSON lines on its stdin/stdout.
 - ``notify``: desktop notifications (D-Bus on Linux, a fallback hook elsewhere) with album art

@@ -4,7 +4,8 @@ Threads (see DESIGN.md):
 
 - the tray's loop owns the main thread; menu callbacks only call the ``on_*`` methods here;
 - the hotkey listener's callbacks call :meth:`Controller.start_talking` / ``stop_talking`` and
-  return at once;
+  return at once; the tray's Talk item calls :meth:`Controller.on_talk`, which starts a recording
+  that ends at the end of speech (or on the next click);
 - the *audio* worker (one thread) opens and closes the microphone and plays the cues, so none of
   that blocks the hotkey or the tray; it makes no network call, so a release closes the
   microphone at once;
@@ -13,6 +14,10 @@ Threads (see DESIGN.md):
   both wait on the network, and neither stands in front of the microphone's closing;
 - the *jobs* worker (one thread) runs ``Pipeline.handle`` for each command in order, so Spotify
   commands never race, then shows, notifies and speaks the reply.
+
+Every command and its reply go to the popup's conversation when the popup runs (a spoken one with
+what was heard), and to a notification unless the popup is on screen with the focus (the person
+is reading it there). A notification about what plays has the track as its title.
 
 A press while a command runs follows ``busy_press``: "queue" runs the new command after the
 current one; "cancel" drops queued commands and the running one's reply (its Spotify calls have
@@ -26,10 +31,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Protocol
 
-from assistant.desktop.state import UiState
+from assistant.desktop.state import NowPlaying, UiState
 from assistant.desktop.tray import DeviceEntry
 from assistant.errors import SegueError
 from assistant.pipeline import Pipeline, Reply, Utterance
@@ -46,6 +51,7 @@ SPEECH_START_SECONDS = 0.5
 SPEECH_MAX_SECONDS = 30.0
 SPEECH_POLL_SECONDS = 0.1
 CUE_WAIT_SECONDS = 0.5
+RECORDING_END_GRACE_SECONDS = 10.0  # past max_seconds, the longest a recording can take to end
 
 
 class TrayLike(Protocol):
@@ -67,20 +73,35 @@ class TrayLike(Protocol):
 class PopupLike(Protocol):
     """What the controller needs of the popup (desktop.popup.PopupProcess)."""
 
+    @property
+    def attended(self) -> bool:
+        """Whether the window is on screen with the keyboard focus."""
+
     def show(self) -> None:
         """Open the window."""
 
     def set_busy(self) -> None:
         """Show that a command runs."""
 
+    def set_listening(self) -> None:
+        """Show that the microphone is open."""
+
+    def send_level(self, level: float) -> None:
+        """Show the microphone's level."""
+
     def send_reply(
         self,
         text: str,
         ok: bool,
-        calls: Sequence[dict[str, object]],
+        *,
+        heard: str | None = None,
         options: Sequence[str] = (),
-    ) -> None:
-        """Show a reply."""
+        more: Sequence[str] = (),
+    ) -> bool:
+        """Add a reply to the conversation; False when the window does not run."""
+
+    def send_now_playing(self, now: NowPlaying | None, art: Path | None = None) -> None:
+        """Show what plays."""
 
     def close(self, timeout: float = 1.0) -> None:
         """End the window's process."""
@@ -94,6 +115,9 @@ class NotifierLike(Protocol):
     ) -> None:
         """Show a notification."""
 
+    def album_art(self, url: str) -> Path | None:
+        """The album art at ``url`` as a local PNG (cached), or None."""
+
     def close(self) -> None:
         """Stop sending."""
 
@@ -101,12 +125,15 @@ class NotifierLike(Protocol):
 class RecorderLike(Protocol):
     """What the controller needs of the microphone (voice.recorder.Recorder)."""
 
+    ended: threading.Event
+    """Set when the current recording is over, by a stop or by itself."""
+
     @property
     def recording(self) -> bool:
         """Whether the microphone is open."""
 
-    def start(self) -> None:
-        """Open the microphone."""
+    def start(self, *, end_silence_s: float | None = None) -> None:
+        """Open the microphone; with ``end_silence_s``, the recording ends after speech."""
 
     def stop(self) -> Recording:
         """Close it and return what was heard."""
@@ -142,14 +169,6 @@ class DuckerLike(Protocol):
         """Put it back."""
 
 
-@dataclass(frozen=True)
-class NowPlaying:
-    """What plays now, for the tray's label and the notification's picture."""
-
-    text: str
-    image_url: str | None = None
-
-
 class Controller:
     """Runs commands from the hotkey, the tray and the popup, one at a time.
 
@@ -168,6 +187,8 @@ class Controller:
         transfer: Moves playback to a device (the tray's Devices menu).
         busy_press: "queue" or "cancel" (see the module docstring).
         speak_replies: Whether replies are spoken.
+        end_silence_s: Seconds of silence after speech that end a recording started by the
+            tray's Talk item.
     """
 
     def __init__(
@@ -186,6 +207,7 @@ class Controller:
         transfer: Callable[[str], None] = lambda device_id: None,
         busy_press: Literal["queue", "cancel"] = "queue",
         speak_replies: bool = True,
+        end_silence_s: float = 0.8,
     ) -> None:
         self._pipeline = pipeline
         self._recorder = recorder
@@ -200,6 +222,7 @@ class Controller:
         self._transfer = transfer
         self._busy_press = busy_press
         self.speak_replies = speak_replies
+        self._end_silence_s = end_silence_s
         self._tray: TrayLike | None = None
         self._audio = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segue-audio")
         self._volume = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segue-volume")
@@ -210,6 +233,7 @@ class Controller:
         self._generation = 0
         self._pending: list[Future[None]] = []
         self._listening = False
+        self._talks = 0  # counts recordings, so a late "it ended" never stops a newer one
         self._closed = False
 
     def attach(self, tray: TrayLike) -> None:
@@ -218,17 +242,25 @@ class Controller:
 
     # --- what the hotkey, the tray and the popup call (any thread; they return at once) ---
 
-    def start_talking(self) -> None:
-        """The hotkey went down (or Talk was chosen): stop speaking and open the microphone."""
+    def start_talking(self, *, until_silence: bool = False) -> None:
+        """The hotkey went down (or Talk was chosen): stop speaking and open the microphone.
+
+        Args:
+            until_silence: End the recording by itself once the person stops speaking
+                (``end_silence_s`` after speech; the Talk item), not only on ``stop_talking``.
+        """
         with self._lock:
             if self._closed or self._listening:
                 return
             self._listening = True
+            self._talks += 1
+            talk = self._talks
             if self._busy_press == "cancel":
                 self._cancel_pending()
         self._speaker.stop()  # barge-in: the person talks over the reply
         self._set_state(UiState.LISTENING)
-        self._audio.submit(self._open_microphone)
+        self._popup.set_listening()
+        self._audio.submit(self._open_microphone, talk, until_silence)
 
     def stop_talking(self) -> None:
         """The hotkey went up (or Talk was chosen again): close the microphone, run the command."""
@@ -239,15 +271,25 @@ class Controller:
         self._audio.submit(self._close_microphone)
 
     def on_talk(self) -> None:
-        """The tray's Talk item: start, or stop when already listening."""
+        """The tray's Talk item: start listening until the end of speech, or stop listening.
+
+        Starting opens the popup too, where the level meter shows that the microphone hears
+        the person, and the conversation what was heard and the reply.
+        """
         if self._listening:
             self.stop_talking()
         else:
-            self.start_talking()
+            self._show_popup()
+            self.start_talking(until_silence=True)
 
     def on_type(self) -> None:
         """The tray's "Type a command..." item (or a second ``segue``): open the popup."""
-        self._popup.show()
+        self._show_popup()
+
+    def on_level(self, level: float) -> None:
+        """The microphone's level (0..1) for the popup's meter (the recorder's worker thread)."""
+        if self._listening:
+            self._popup.send_level(level)
 
     def on_command(self, text: str) -> None:
         """A command typed into the popup."""
@@ -302,22 +344,37 @@ class Controller:
 
     # --- the audio worker ------------------------------------------------------------------
 
-    def _open_microphone(self) -> None:
+    def _open_microphone(self, talk: int, until_silence: bool) -> None:
         try:
             cue = self._cues.play_start()
             if cue is not None:
                 cue.wait(CUE_WAIT_SECONDS)  # the cue must not be recorded with the words
-            self._recorder.start()
+            self._recorder.start(end_silence_s=self._end_silence_s if until_silence else None)
         except SegueError as err:
             with self._lock:
                 self._listening = False
             self._show_error(err.user_message)
             return
+        # A recording can end by itself (the end of speech, its longest length, a microphone
+        # that failed): the command then runs as if the person had let go.
+        threading.Thread(
+            target=self._stop_when_ended, args=(talk,), name="segue-recording-end", daemon=True
+        ).start()
         # Both wait on the network (seconds on a slow one): beside the recording, never in
         # front of its end, which is queued on this worker.
         if self._ducker is not None:
             self._volume.submit(self._ducker.duck)
         self._warming.submit(self._warm)
+
+    def _stop_when_ended(self, talk: int) -> None:
+        limit = getattr(self._recorder, "max_seconds", 60.0) + RECORDING_END_GRACE_SECONDS
+        if not self._recorder.ended.wait(limit):
+            return
+        with self._lock:
+            current = talk == self._talks and self._listening and not self._closed
+        if current:
+            logger.info("The recording ended by itself")
+            self.stop_talking()
 
     def _warm(self) -> None:
         try:
@@ -340,6 +397,7 @@ class Controller:
             if self._ducker is not None:
                 self._volume.submit(self._ducker.restore)
         self._cues.play_stop()
+        self._popup.set_busy()
         self._submit(Utterance(text=None, audio=recording, source="voice"))
 
     # --- the jobs worker ---------------------------------------------------------------------
@@ -368,13 +426,25 @@ class Controller:
 
     def _show(self, reply: Reply, utterance: Utterance) -> None:
         now = self._read_now_playing()
-        if utterance.source == "popup":
-            calls = [{"name": c.name, "ok": c.ok, "result": c.result} for c in reply.tool_calls]
-            self._popup.send_reply(reply.text, reply.ok, calls, reply.question or ())
-        image = now.image_url if now is not None and _shows_music(reply) else None
-        # Critical only for what needs the person now (a lost sign-in); a refusal or a song not
-        # found is a normal notification.
-        self._notifier.notify(APP_TITLE, reply.shown_text(), image_url=image, error=reply.urgent)
+        # The conversation shows a spoken command as what was heard; a typed one is there.
+        shown = self._popup.send_reply(
+            reply.text,
+            reply.ok,
+            heard=reply.heard if utterance.source == "voice" else None,
+            options=reply.question or (),
+            more=_listed(reply),
+        )
+        self._popup_now_playing(now)
+        if not (shown and self._popup.attended):
+            music = now is not None and _shows_music(reply)
+            # Critical only for what needs the person now (a lost sign-in); a refusal or a song
+            # not found is a normal notification.
+            self._notifier.notify(
+                now.text if music and now is not None else APP_TITLE,
+                reply.shown_text(),
+                image_url=now.image_url if music and now is not None else None,
+                error=reply.urgent,
+            )
         if self._tray is not None:
             self._tray.set_now_playing(now.text if now is not None else None)
         rest = UiState.IDLE if reply.ok else UiState.ERROR
@@ -407,6 +477,20 @@ class Controller:
             logger.info("Could not read what plays: %s", type(err).__name__)
             return None
 
+    def _show_popup(self) -> None:
+        """Open the popup and bring its now-playing card up to date (on the jobs worker)."""
+        self._popup.show()
+        with self._lock:
+            if self._closed:
+                return
+            self._jobs.submit(
+                self._guarded, lambda: self._popup_now_playing(self._read_now_playing())
+            )
+
+    def _popup_now_playing(self, now: NowPlaying | None) -> None:
+        art = self._notifier.album_art(now.image_url) if now and now.image_url else None
+        self._popup.send_now_playing(now, art)
+
     def _refresh_tray(self) -> None:
         if self._tray is None:
             return
@@ -436,12 +520,20 @@ class Controller:
         self._pending = []
 
     def _show_error(self, message: str) -> None:
-        self._notifier.notify(APP_TITLE, message, error=True)
+        shown = self._popup.send_reply(message, False)
+        if not (shown and self._popup.attended):
+            self._notifier.notify(APP_TITLE, message, error=True)
         self._set_state(UiState.ERROR)
 
     def _set_state(self, state: UiState) -> None:
         if self._tray is not None:
             self._tray.set_state(state)
+
+
+def _listed(reply: Reply) -> tuple[str, ...]:
+    """The whole list behind a reply that names only a few items ("... and 8 more")."""
+    lists = [call.items for call in reply.tool_calls if call.ok and call.items]
+    return lists[-1] if lists else ()
 
 
 def _shows_music(reply: Reply) -> bool:

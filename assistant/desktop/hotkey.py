@@ -1,4 +1,13 @@
-"""The global push-to-talk hotkey: a pynput keyboard listener, hold-to-talk or press-to-toggle.
+"""The global push-to-talk hotkey, hold-to-talk or press-to-toggle, by the path this desktop allows.
+
+``DesktopHotkey`` is what the tray starts. It picks the path:
+
+- under Wayland (``XDG_SESSION_TYPE=wayland`` or ``WAYLAND_DISPLAY``): the desktop's
+  GlobalShortcuts portal (``portal_hotkey.PortalHotkey``), which binds the shortcut for Segue after
+  the person confirms it in the desktop's dialog; where the desktop has no such portal, pynput
+  through XWayland (it then sees key presses only while an X11 window has the focus), with a
+  sentence saying so;
+- everywhere else (X11, macOS, Windows): ``Hotkey``, a pynput keyboard listener.
 
 ``Hotkey`` watches every key press and release on the desktop (pynput's ``Listener``, not
 ``GlobalHotKeys``: hold-to-talk needs the release too, and ``GlobalHotKeys`` reports only
@@ -12,7 +21,8 @@ Both callbacks run on pynput's listener thread: they must only signal the contro
 Where a global hotkey cannot work, ``start()`` raises ``HotkeyUnavailable`` whose ``reason`` is one
 sentence for a notification that points to the tray's Talk item and to ``segue listen``:
 
-- Linux under Wayland without an X display (pynput sees X11 clients only),
+- Wayland without a GlobalShortcuts portal and without an X display (pynput sees X11 clients
+  only),
 - no display at all, or an X server that refuses the connection or lacks the RECORD extension,
 - macOS without the Input Monitoring / Accessibility permission (events would silently be missing),
 - a combination that is not a key combination.
@@ -26,9 +36,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.errors import SegueError
+
+if TYPE_CHECKING:
+    from assistant.desktop.portal_hotkey import PortalHotkey
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +50,16 @@ HotkeyMode = Literal["hold", "toggle"]
 SETTING = "hotkey"
 """The name of the setting the combination comes from (named in error messages)."""
 
-_FALLBACK = (
+FALLBACK = (
     "use the tray's Talk item, or bind `segue listen` to a shortcut in your desktop settings."
 )
 
-WAYLAND_REASON = "Global hotkeys don't work under Wayland; " + _FALLBACK
-NO_DISPLAY_REASON = "There is no display to watch for the global hotkey; " + _FALLBACK
+WAYLAND_REASON = "Global hotkeys don't work under Wayland; " + FALLBACK
+XWAYLAND_REASON = (
+    "This desktop offers no global-shortcuts portal, so the hotkey works only while an X11 "
+    "window has the focus; " + FALLBACK
+)
+NO_DISPLAY_REASON = "There is no display to watch for the global hotkey; " + FALLBACK
 MACOS_PERMISSION_REASON = (
     "macOS has not allowed Segue to watch the keyboard for the global hotkey; allow it under "
     "System Settings > Privacy & Security > Input Monitoring and Accessibility, or use the "
@@ -86,7 +103,7 @@ class HotkeyUnavailable(SegueError):
         reason: One sentence for the user saying why, and what to use instead.
     """
 
-    default_message = "The global hotkey is unavailable; " + _FALLBACK
+    default_message = "The global hotkey is unavailable; " + FALLBACK
 
     @property
     def reason(self) -> str:
@@ -94,11 +111,11 @@ class HotkeyUnavailable(SegueError):
         return self.user_message
 
 
-def normalise_combo(combo: str) -> str:
-    """Return ``combo`` in pynput's notation: bare key names bracketed, aliases resolved.
+def combo_parts(combo: str) -> list[str]:
+    """The keys of ``combo`` in pynput's notation, in order: ``["<ctrl>", "<alt>", "<space>"]``.
 
-    ``"ctrl+alt+space"`` and ``"<ctrl>+<alt>+space"`` both become ``"<ctrl>+<alt>+<space>"``;
-    single characters stay as they are (``"<cmd>+<shift>+s"``); ``"f9"`` becomes ``"<f9>"``.
+    Bare key names are bracketed and aliases resolved; single characters stay as they are (the
+    plus key too: ``"<ctrl>++"`` is Ctrl and ``+``).
 
     Raises:
         HotkeyUnavailable: ``combo`` is empty or has an empty part.
@@ -125,13 +142,25 @@ def normalise_combo(combo: str) -> str:
         name = part[1:-1] if part.startswith("<") and part.endswith(">") else part
         name = name.strip().lower().replace(" ", "_")
         out.append(f"<{_ALIASES.get(name, name)}>")
-    return "+".join(out)
+    return out
+
+
+def normalise_combo(combo: str) -> str:
+    """Return ``combo`` in pynput's notation, bare key names bracketed, aliases resolved.
+
+    ``"ctrl+alt+space"`` and ``"<ctrl>+<alt>+space"`` both become ``"<ctrl>+<alt>+<space>"``;
+    single characters stay as they are (``"<cmd>+<shift>+s"``); ``"f9"`` becomes ``"<f9>"``.
+
+    Raises:
+        HotkeyUnavailable: ``combo`` is empty or has an empty part.
+    """
+    return "+".join(combo_parts(combo))
 
 
 def _invalid_reason(combo: str) -> str:
     return (
         f"The {SETTING} setting “{combo}” is not a key combination; write it like "
-        "<ctrl>+<alt>+space or f9. Until then, " + _FALLBACK
+        "<ctrl>+<alt>+space or f9. Until then, " + FALLBACK
     )
 
 
@@ -153,9 +182,15 @@ def check_display(environ: Mapping[str, str] | None = None, platform: str | None
         return
     if env.get("DISPLAY"):
         return
-    if env.get("WAYLAND_DISPLAY") or env.get("XDG_SESSION_TYPE", "").lower() == "wayland":
+    if is_wayland(env):
         raise HotkeyUnavailable(WAYLAND_REASON)
     raise HotkeyUnavailable(NO_DISPLAY_REASON)
+
+
+def is_wayland(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this is a Wayland session (``XDG_SESSION_TYPE`` or ``WAYLAND_DISPLAY`` says so)."""
+    env = os.environ if environ is None else environ
+    return bool(env.get("WAYLAND_DISPLAY")) or env.get("XDG_SESSION_TYPE", "").lower() == "wayland"
 
 
 class Hotkey:
@@ -225,11 +260,10 @@ class Hotkey:
         check_display()
         if self._x11:
             _check_x_server()
-            env = os.environ
-            if env.get("WAYLAND_DISPLAY") or env.get("XDG_SESSION_TYPE", "").lower() == "wayland":
+            if is_wayland():
                 self._limitation = (
                     "Under Wayland the global hotkey works only while an X11 window has the "
-                    "focus; " + _FALLBACK
+                    "focus; " + FALLBACK
                 )
                 logger.warning("Wayland session: the hotkey sees X11 (XWayland) windows only")
         keyboard = _import_pynput_keyboard()
@@ -248,7 +282,7 @@ class Hotkey:
             self._listener = listener
             self.stop()
             raise HotkeyUnavailable(
-                "Segue could not start watching the keyboard for the global hotkey; " + _FALLBACK
+                "Segue could not start watching the keyboard for the global hotkey; " + FALLBACK
             )
         # pynput's macOS listener records whether the process may monitor input; without the
         # permission it runs but never sees a key.
@@ -332,6 +366,123 @@ class Hotkey:
             logger.exception("A hotkey callback failed")
 
 
+HotkeyPath = Literal["portal", "xwayland", "pynput"]
+"""How the hotkey is watched: the desktop's GlobalShortcuts portal, pynput through XWayland (only
+while an X11 window has the focus), or pynput with the whole keyboard in view (X11, macOS,
+Windows)."""
+
+
+class DesktopHotkey:
+    """The global talk hotkey, by whichever path this desktop allows (see the module docstring).
+
+    Args:
+        combo: The person's hotkey setting (pynput's notation); under Wayland it is the portal's
+            preferred trigger, and the desktop may let the person choose other keys.
+        mode: ``"hold"`` or ``"toggle"``.
+        on_start: Called when talking should start (on a listener thread); must only signal.
+        on_stop: Called when talking should stop (on a listener thread); must only signal.
+        on_status: Gets one sentence for the person when something happens they should know:
+            the keys the desktop bound, that they declined, that the desktop closed the session,
+            that the hotkey sees only X11 windows.
+        environ: The environment that decides the path (default ``os.environ``).
+        platform: ``sys.platform`` (default: this one).
+        bus: The session bus for the portal: "SESSION" or a D-Bus address.
+
+    Attributes:
+        path: The path in use after ``start()``, or None before (or when none works).
+    """
+
+    def __init__(
+        self,
+        combo: str,
+        *,
+        mode: HotkeyMode = "hold",
+        on_start: Callable[[], None],
+        on_stop: Callable[[], None],
+        on_status: Callable[[str], None] = lambda sentence: None,
+        environ: Mapping[str, str] | None = None,
+        platform: str | None = None,
+        bus: str = "SESSION",
+    ) -> None:
+        self.combo = combo
+        self.mode: HotkeyMode = mode
+        self._on_start = on_start
+        self._on_stop = on_stop
+        self._on_status = on_status
+        self._environ = environ
+        self._platform = sys.platform if platform is None else platform
+        self._bus = bus
+        self._watcher: Hotkey | PortalHotkey | None = None
+        self.path: HotkeyPath | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the hotkey is being watched (or, through the portal, being bound)."""
+        return self._watcher is not None and self._watcher.running
+
+    @property
+    def active(self) -> bool:
+        """Whether talking is on (between an ``on_start`` and its ``on_stop``)."""
+        return self._watcher is not None and self._watcher.active
+
+    def start(self) -> None:
+        """Start watching the hotkey by the first path that works here.
+
+        Raises:
+            HotkeyUnavailable: No path works; its sentence says why and what to use instead.
+        """
+        if self._watcher is not None:
+            return
+        if _uses_x11(self._platform) and is_wayland(self._environ):
+            self._start_under_wayland()
+            return
+        watcher = self._pynput()
+        watcher.start()
+        self._watcher, self.path = watcher, "pynput"
+
+    def stop(self) -> None:
+        """Stop watching (within about a second)."""
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+    def _start_under_wayland(self) -> None:
+        try:
+            from assistant.desktop.portal_hotkey import PortalHotkey
+        except ImportError as err:  # jeepney is installed on Linux only
+            logger.warning("No D-Bus library for the shortcut portal: %s", err)
+            reason = XWAYLAND_REASON
+        else:
+            portal = PortalHotkey(
+                self.combo,
+                mode=self.mode,
+                on_start=self._on_start,
+                on_stop=self._on_stop,
+                on_status=self._on_status,
+                bus=self._bus,
+            )
+            try:
+                portal.start()
+            except HotkeyUnavailable as err:
+                reason = err.reason
+            else:
+                self._watcher, self.path = portal, "portal"
+                logger.info("Hotkey path: the GlobalShortcuts portal")
+                return
+        # No portal: pynput still sees X11 (XWayland) windows where there is an X display.
+        watcher = self._pynput()
+        try:
+            watcher.start()
+        except HotkeyUnavailable as err:
+            raise HotkeyUnavailable(reason) from err
+        self._watcher, self.path = watcher, "xwayland"
+        logger.info("Hotkey path: pynput through XWayland")
+        self._on_status(XWAYLAND_REASON)
+
+    def _pynput(self) -> Hotkey:
+        return Hotkey(self.combo, mode=self.mode, on_start=self._on_start, on_stop=self._on_stop)
+
+
 def _uses_x11(platform: str | None = None) -> bool:
     """Whether pynput watches the keyboard through X11 here (Linux and the BSDs)."""
     return (sys.platform if platform is None else platform) not in ("darwin", "win32", "cygwin")
@@ -346,7 +497,7 @@ def _import_pynput_keyboard() -> Any:
         # connection errors through from the import itself.
         logger.warning("pynput is unusable here: %s", err)
         raise HotkeyUnavailable(
-            "Segue could not load its keyboard watcher for the global hotkey; " + _FALLBACK
+            "Segue could not load its keyboard watcher for the global hotkey; " + FALLBACK
         ) from err
     return pynput.keyboard
 
@@ -362,14 +513,14 @@ def _check_x_server() -> None:
         import Xlib.error
     except ImportError as err:
         raise HotkeyUnavailable(
-            "Segue could not load its keyboard watcher for the global hotkey; " + _FALLBACK
+            "Segue could not load its keyboard watcher for the global hotkey; " + FALLBACK
         ) from err
     try:
         display = Xlib.display.Display()
     except (Xlib.error.DisplayError, Xlib.error.ConnectionClosedError, OSError) as err:
         logger.warning("No X connection for the hotkey: %s", err)
         raise HotkeyUnavailable(
-            "Segue could not connect to the X display to watch the global hotkey; " + _FALLBACK
+            "Segue could not connect to the X display to watch the global hotkey; " + FALLBACK
         ) from err
     try:
         has_record = bool(display.has_extension("RECORD"))
@@ -378,7 +529,7 @@ def _check_x_server() -> None:
     if not has_record:
         raise HotkeyUnavailable(
             "This X server cannot report key presses to other programs (no RECORD extension), "
-            "so the global hotkey cannot work; " + _FALLBACK
+            "so the global hotkey cannot work; " + FALLBACK
         )
 
 

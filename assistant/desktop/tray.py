@@ -2,7 +2,7 @@
 
 Menu::
 
-    Talk                    (Stop talking, while listening)
+    Talk                    (Stop listening, while listening: what the next click does)
     Type a command...
     ─────
     Now playing: ...        (a label)
@@ -44,6 +44,7 @@ pystray quirks handled here:
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -53,7 +54,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -80,6 +81,9 @@ _XORG_TRAILING_WAKES = 3
 
 NO_DESKTOP_MESSAGE = "No desktop session: run `segue say ...` or set DISPLAY."
 
+TALK_LABELS = {False: "Talk", True: "Stop listening"}
+"""The Talk item's label, by whether Segue listens: it says what the next click does."""
+
 
 class TrayUnavailable(SegueError):
     """The tray icon cannot be shown: no desktop session, or no usable pystray backend."""
@@ -100,6 +104,25 @@ class DeviceEntry:
     id: str
     name: str
     active: bool
+
+
+@contextlib.contextmanager
+def _gtk_without_gl() -> Iterator[None]:
+    """GTK started without OpenGL (``GDK_GL=disable``) while pystray loads it.
+
+    GTK 3 on X11 asks GLX for its visuals when it starts, which loads the system's OpenGL driver
+    (Mesa's, with libLLVM: about 50 MB resident) although a tray icon and its menu never draw
+    with GL. The variable is set only while GTK starts, so nothing Segue starts later (the
+    Spotify app) inherits it; a value the person set is left alone.
+    """
+    if "GDK_GL" in os.environ:
+        yield
+        return
+    os.environ["GDK_GL"] = "disable"
+    try:
+        yield
+    finally:
+        os.environ.pop("GDK_GL", None)
 
 
 def load_pystray() -> ModuleType:
@@ -125,7 +148,8 @@ def load_pystray() -> ModuleType:
         if ensure_gi() is None:
             logger.info("No PyGObject: the tray icon will have no menu")
     try:
-        return importlib.import_module("pystray")
+        with _gtk_without_gl():
+            return importlib.import_module("pystray")
     except tuple(errors) as err:
         no_display = sys.platform.startswith("linux") and not (
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
@@ -144,7 +168,7 @@ class Tray:
     Args:
         demo: Segue runs against the simulated Spotify: the icon wears the demo badge and the
             sign-in item reads "Connect Spotify...".
-        on_talk: Talk was chosen (start or stop a recording).
+        on_talk: Talk (or Stop listening) was chosen: start or stop a recording.
         on_type: Type a command... was chosen (open the popup).
         on_device: A device was chosen; gets its Spotify id.
         on_speak_replies: Speak replies was toggled; gets the new value.
@@ -518,7 +542,7 @@ class Tray:
 
         return menu(
             item(
-                "Stop talking" if state is UiState.LISTENING else "Talk",
+                TALK_LABELS[state is UiState.LISTENING],
                 self._callback("talk", self._on_talk),
             ),
             item("Type a command...", self._callback("type", self._on_type)),

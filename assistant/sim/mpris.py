@@ -244,46 +244,53 @@ class _Player(ServiceInterface):
         return True
 
 
-class MprisService:
-    """Serves a simulated app as ``org.mpris.MediaPlayer2.spotify`` on a bus.
+class BusService:
+    """Something served on a D-Bus bus by dbus-fast, from an asyncio loop thread of its own.
+
+    Subclasses set up the connection in :meth:`_serve` (export objects, own a name); their
+    handlers run on the loop thread.
 
     Args:
-        app: The simulated app (``SimulatedSpotify.computer_app()``).
         bus_address: The bus's address (``PrivateSessionBus.address``).
-        bus_name: The well-known name to own.
     """
 
-    def __init__(self, app: ComputerApp, bus_address: str, *, bus_name: str = BUS_NAME) -> None:
-        self._app = app
+    thread_name = "sim-dbus"
+
+    def __init__(self, bus_address: str) -> None:
         self._address = bus_address
-        self._bus_name = bus_name
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._bus: MessageBus | None = None
 
     def start(self) -> Self:
-        """Connect, export the player and own the name; returns once clients can call it."""
+        """Connect and serve; returns once clients can call it."""
         if self._loop is not None:
             return self
         loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="sim-mpris", daemon=True)
+        thread = threading.Thread(target=loop.run_forever, name=self.thread_name, daemon=True)
         thread.start()
         self._loop, self._thread = loop, thread
         try:
-            asyncio.run_coroutine_threadsafe(self._serve(), loop).result(START_TIMEOUT_S)
+            asyncio.run_coroutine_threadsafe(self._connect(), loop).result(START_TIMEOUT_S)
         except BaseException:
             self.stop()
             raise
         return self
 
-    async def _serve(self) -> None:
+    async def _connect(self) -> None:
         bus = await MessageBus(bus_address=self._address, bus_type=BusType.SESSION).connect()
         self._bus = bus
-        bus.export(OBJECT_PATH, _Root())
-        bus.export(OBJECT_PATH, _Player(self._app))
-        reply = await bus.request_name(self._bus_name)
+        await self._serve(bus)
+
+    async def _serve(self, bus: MessageBus) -> None:
+        """Export what the service serves and own its name (on the loop thread)."""
+        raise NotImplementedError
+
+    async def _own(self, bus: MessageBus, name: str) -> None:
+        """Own the well-known ``name``, or raise when another connection has it."""
+        reply = await bus.request_name(name)
         if reply not in (RequestNameReply.PRIMARY_OWNER, RequestNameReply.ALREADY_OWNER):
-            raise RuntimeError(f"{self._bus_name} is owned by another process on that bus")
+            raise RuntimeError(f"{name} is owned by another process on that bus")
 
     def stop(self) -> None:
         """Leave the bus (the name goes with the connection) and end the loop thread."""
@@ -303,6 +310,28 @@ class MprisService:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class MprisService(BusService):
+    """Serves a simulated app as ``org.mpris.MediaPlayer2.spotify`` on a bus.
+
+    Args:
+        app: The simulated app (``SimulatedSpotify.computer_app()``).
+        bus_address: The bus's address (``PrivateSessionBus.address``).
+        bus_name: The well-known name to own.
+    """
+
+    thread_name = "sim-mpris"
+
+    def __init__(self, app: ComputerApp, bus_address: str, *, bus_name: str = BUS_NAME) -> None:
+        super().__init__(bus_address)
+        self._app = app
+        self._bus_name = bus_name
+
+    async def _serve(self, bus: MessageBus) -> None:
+        bus.export(OBJECT_PATH, _Root())
+        bus.export(OBJECT_PATH, _Player(self._app))
+        await self._own(bus, self._bus_name)
 
 
 class PrivateSessionBus:

@@ -10,6 +10,13 @@ Which listed "Computer" is this one: Spotify lists every computer of the account
 after the computer as its system shows it, which need not be the host name. So this computer's
 player is the one named like ``spotify_device_name`` or the host, or else the one whose id
 :class:`DeviceMemory` remembers: the player that came online when Segue started the app here.
+
+The first play from idle: without a ``device_id`` a play command fails (no device active), and the
+recovery costs three more requests (the device list, the transfer, the play again). So
+:meth:`LocalPlayer.play` sends the first play to this computer's player by its id at once, when
+that id is known and Spotify was lately seen with nothing active elsewhere (by the warm-up's
+device list, or the last command that played here): a play with a ``device_id`` also makes that
+device the active one, so it is sent only when no other device (a phone) would lose playback.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import TypeVar
 
-from assistant.errors import NoDevice
+from assistant.errors import NoDevice, SegueError
 from assistant.spotify.client import SpotifyClient
 from assistant.spotify.models import Device
 
@@ -37,6 +44,12 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 WHAT_TO_DO = "Open Spotify on this computer, or say which device to play on."
+
+FREE_SECONDS = 600.0
+"""How long a sighting of Spotify with no other device active lets a play go straight to this
+computer's player. A phone may start playing at any moment; within this time of the warm-up's
+device list or the last play here, Segue takes the chance (as local control does, see
+``control.LOCAL_ACTIVE_SECONDS``); after it, the play goes to the active device, as before."""
 
 _MEMORY_SCHEMA = """
 CREATE TABLE IF NOT EXISTS this_computer (
@@ -183,6 +196,9 @@ class LocalPlayer:
         self._clock = clock
         self._launch = launch
         self._process: subprocess.Popen[bytes] | None = None
+        # When Spotify was last seen with no device active but (perhaps) this one; None when
+        # another device was active then, or nothing is known.
+        self._free_at: float | None = None
 
     def _names(self) -> set[str]:
         names = set()
@@ -221,6 +237,65 @@ class LocalPlayer:
         """Whether ``device`` is this computer's Spotify (see :meth:`find`): "on this computer"."""
         return self.find([device]) is not None
 
+    def target(self) -> str | None:
+        """The device id a play may name at once: this computer's, while no other device plays.
+
+        Returns:
+            This computer's remembered device id when Spotify was seen within
+            :data:`FREE_SECONDS` with no device active but this one; else None (play on the
+            active device).
+        """
+        if self._free_at is None or self._clock() - self._free_at >= FREE_SECONDS:
+            return None
+        return self._memory.get()
+
+    def warm_up(self) -> None:
+        """Read the device list now, so the first play from idle can go straight here.
+
+        Meant for the moment a command starts (the person is still speaking). Learns this
+        computer's device id (by name or memory) and whether another device is active. A
+        failure only leaves that unknown.
+        """
+        try:
+            devices = self._client.devices()
+        except SegueError as err:
+            logger.info("Device warm-up failed: %s", type(err).__name__)
+            return
+        self._observe(devices)
+
+    def play(self, start: Callable[[str | None], T], *, recover: bool = True) -> T:
+        """Start playback: on this computer's player at once when :meth:`target` allows it.
+
+        Otherwise, or when that player has gone, on the active device, with the recovery of
+        :meth:`run` when ``recover`` is true.
+
+        Args:
+            start: The play request, given the device id to name (None for the active device).
+            recover: Bring up this computer's player on "no active device" (see :meth:`run`);
+                False lets that error propagate (the caller has another way to play).
+
+        Returns:
+            What ``start`` returned.
+        """
+        device_id = self.target()
+        if device_id is not None:
+            try:
+                result = start(device_id)
+            except NoDevice as err:
+                # The remembered player is not listed now (the app was closed or reinstalled):
+                # the usual way, from the active device.
+                logger.info("This computer's player did not take the play (%s)", err)
+                self._free_at = None
+            else:
+                self._free_at = self._clock()
+                return result
+        if not recover:
+            return start(None)
+        result, recovered = self._run(lambda: start(None))
+        if not recovered:
+            self._free_at = None  # it went to the active device: which one is not known
+        return result
+
     def run(self, action: Callable[[], T]) -> T:
         """Run a player command, bringing up the local player if Spotify has no active device.
 
@@ -238,14 +313,19 @@ class LocalPlayer:
             NoDevice: The command named a device that is gone, another device is active, or this
                 computer's Spotify could not be found or started; the message says what to do.
         """
+        return self._run(action)[0]
+
+    def _run(self, action: Callable[[], T]) -> tuple[T, bool]:
+        """:meth:`run`, saying whether the recovery was needed."""
         try:
-            return action()
+            return action(), False
         except NoDevice as err:
             # A device_id that Spotify no longer lists comes back as a non-retryable NoDevice:
             # starting the local app would not bring that device back.
             if not err.retryable:
                 raise
             devices = self._client.devices()
+            self._observe(devices)
             if any(d.is_active for d in devices):
                 # Someone is playing elsewhere (a phone); do not take playback away from it.
                 raise
@@ -257,7 +337,18 @@ class LocalPlayer:
             self._memory.remember(device.id, device.name)
             logger.info("Moving playback to this computer's Spotify (%s)", device.name)
             self._client.transfer(device.id, play=False)
-        return action()
+        result = action()
+        self._free_at = self._clock()  # this computer is the active player now
+        return result, True
+
+    def _observe(self, devices: Sequence[Device]) -> None:
+        """Note what a device list says: this computer's id, and whether another one plays."""
+        here = self.find(devices)
+        if here is not None and here.id is not None:
+            self._memory.remember(here.id, here.name)
+        active = [d for d in devices if d.is_active]
+        free = not active or (here is not None and active[0].id == here.id)
+        self._free_at = self._clock() if free else None
 
     def _start_and_wait(self, before: Sequence[Device]) -> Device:
         """Start the app here and return the player it brings online.

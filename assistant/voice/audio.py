@@ -2,7 +2,9 @@
 
 Everything here works on whole recordings held in memory; nothing is written to disk. This module
 does not import sounddevice (PortAudio): reading a WAV file, encoding and detecting speech work on a
-machine without a sound system.
+machine without a sound system. numpy, soundfile and webrtcvad are imported when first used, not
+with the module: the tray imports these types at start and may idle for hours before a recording
+(numpy alone is about 12 MB resident).
 
 Measured on espeak-ng speech (16 kHz mono): FLAC about 17 kB per second of speech (lossless),
 Ogg/Opus about 3.4 kB per second (libsndfile's default Opus bitrate).
@@ -16,14 +18,14 @@ import math
 import os
 import threading
 from dataclasses import dataclass
-from typing import Literal
-
-import numpy as np
-import numpy.typing as npt
-import soundfile as sf  # type: ignore[import-untyped, unused-ignore]
-import webrtcvad  # type: ignore[import-untyped, unused-ignore]
+from typing import TYPE_CHECKING, Literal
 
 from assistant.errors import SpeechNotUnderstood, VoiceError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    import webrtcvad  # type: ignore[import-untyped, unused-ignore]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,8 @@ class Recording:
 
     def samples(self) -> npt.NDArray[np.int16]:
         """The samples as a read-only int16 array (no copy)."""
+        import numpy as np
+
         return np.frombuffer(self.pcm, dtype="<i2")
 
     @classmethod
@@ -80,6 +84,8 @@ class Recording:
         Raises:
             VoiceError: The file is missing or is not audio libsndfile understands.
         """
+        import soundfile as sf  # type: ignore[import-untyped, unused-ignore]
+
         name = "the audio data" if isinstance(source, bytes) else os.fspath(source)
         try:
             if isinstance(source, bytes):
@@ -98,6 +104,8 @@ class Recording:
 
     def to_wav(self) -> bytes:
         """The recording as the bytes of a 16-bit PCM WAV file."""
+        import soundfile as sf  # type: ignore[import-untyped, unused-ignore]
+
         buffer = io.BytesIO()
         sf.write(buffer, self.samples(), self.sample_rate, format="WAV", subtype="PCM_16")
         return buffer.getvalue()
@@ -120,6 +128,8 @@ class EncodedAudio:
 
 def opus_available() -> bool:
     """Whether the installed libsndfile can write Ogg/Opus (1.0.29 and later can)."""
+    import soundfile as sf  # type: ignore[import-untyped, unused-ignore]
+
     return "OPUS" in sf.available_subtypes("OGG")
 
 
@@ -139,6 +149,9 @@ def encode(rec: Recording, fmt: AudioFormat = "flac") -> EncodedAudio:
     Raises:
         SpeechNotUnderstood: The recording is empty (libsndfile writes no FLAC file for it).
     """
+    import numpy as np
+    import soundfile as sf  # type: ignore[import-untyped, unused-ignore]
+
     if not rec.pcm:
         raise SpeechNotUnderstood()
     if fmt == "ogg" and not opus_available():
@@ -176,6 +189,8 @@ def resample(
     Returns:
         ``round(len(samples) * to_rate / from_rate)`` samples as float64.
     """
+    import numpy as np
+
     signal = np.asarray(samples, dtype=np.float64)
     if from_rate == to_rate:
         return signal.copy()
@@ -198,6 +213,8 @@ def resample(
 
 def float_to_pcm16(samples: npt.NDArray[np.float64]) -> bytes:
     """Convert samples in -1..1 to 16-bit little-endian PCM bytes (clipping what is outside)."""
+    import numpy as np
+
     scaled = np.clip(np.round(samples * 32768.0), -32768, 32767)
     return scaled.astype("<i2").tobytes()
 
@@ -211,6 +228,8 @@ def level(pcm: bytes) -> float:
     Returns:
         The RMS level on a decibel scale, mapped to 0..1.
     """
+    import numpy as np
+
     samples = np.frombuffer(pcm, dtype="<i2")
     if samples.size == 0:
         return 0.0
@@ -260,8 +279,9 @@ class SpeechDetector:
         self.aggressiveness = aggressiveness
         self._min_rms = 32768.0 * 10.0 ** (min_level_dbfs / 20.0)
         self._max_flatness = max_flatness
-        self._window = np.hanning(FRAME_SAMPLES)
-        self._frame_vad = webrtcvad.Vad(aggressiveness)
+        # Made on first use (numpy and webrtcvad load then, not when Segue starts).
+        self._window: npt.NDArray[np.float64] | None = None
+        self._frame_vad: webrtcvad.Vad | None = None
         self._frame_lock = threading.Lock()
 
     def is_speech_frame(self, frame: bytes) -> bool:
@@ -274,6 +294,8 @@ class SpeechDetector:
             Whether the frame holds speech.
         """
         with self._frame_lock:
+            if self._frame_vad is None:
+                self._frame_vad = _vad(self.aggressiveness)
             return self._judge(self._frame_vad, frame)
 
     def speech_frames(self, rec: Recording) -> list[bool]:
@@ -281,7 +303,7 @@ class SpeechDetector:
         pcm = rec.pcm
         if rec.sample_rate != SAMPLE_RATE:
             pcm = float_to_pcm16(resample(rec.samples() / 32768.0, rec.sample_rate, SAMPLE_RATE))
-        vad = webrtcvad.Vad(self.aggressiveness)
+        vad = _vad(self.aggressiveness)
         frame_bytes = FRAME_SAMPLES * 2
         return [
             self._judge(vad, pcm[start : start + frame_bytes])
@@ -312,6 +334,10 @@ class SpeechDetector:
         return self.speech_seconds(rec) >= min_speech_s
 
     def _judge(self, vad: webrtcvad.Vad, frame: bytes) -> bool:
+        import numpy as np
+
+        if self._window is None:
+            self._window = np.hanning(FRAME_SAMPLES)
         samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
         if samples.size != FRAME_SAMPLES:
             raise ValueError(f"a frame is {FRAME_SAMPLES} samples, not {samples.size}")
@@ -324,5 +350,13 @@ class SpeechDetector:
 
 def _spectral_flatness(frame: npt.NDArray[np.float64]) -> float:
     """Geometric over arithmetic mean of the power spectrum from 100 Hz up: 0 tonal, ~0.56 white."""
+    import numpy as np
+
     power = np.abs(np.fft.rfft(frame))[3:] ** 2 + 1e-9
     return float(np.exp(np.mean(np.log(power))) / np.mean(power))
+
+
+def _vad(aggressiveness: int) -> webrtcvad.Vad:
+    import webrtcvad  # type: ignore[import-untyped, unused-ignore]
+
+    return webrtcvad.Vad(aggressiveness)

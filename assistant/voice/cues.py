@@ -11,11 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from assistant.errors import VoiceError
 from assistant.resources import resources_dir
-from assistant.voice.tts import Device, Playback, Samples, read_sound
+from assistant.voice.tts import Device, Playback, read_sound
+
+if TYPE_CHECKING:
+    from assistant.voice.tts import Samples
 
 logger = logging.getLogger(__name__)
 

@@ -25,8 +25,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from assistant.errors import MicrophoneUnavailable
 from assistant.voice.audio import (
     FRAME_SAMPLES,
@@ -68,7 +66,9 @@ class Recorder:
     """Records 16 kHz mono speech from an input device.
 
     Hold-to-talk: ``start()`` when the key goes down, ``stop()`` when it comes up. Hands-free:
-    ``record_hands_free()`` returns once the speaker has been silent for ``end_silence_s``.
+    ``record_hands_free()`` returns once the speaker has been silent for ``end_silence_s``;
+    ``start(end_silence_s=...)`` records the same way without blocking (watch ``ended``, then
+    collect the recording with ``stop()``).
     Either way a recording ends at ``max_seconds``, and the last one is kept in memory
     (``last_recording``) so a failed upload can be retried without asking the user to repeat.
 
@@ -139,17 +139,25 @@ class Recorder:
         """The full name of the device the current or last recording used."""
         return self._device_name
 
-    def start(self) -> None:
+    def start(self, *, end_silence_s: float | None = None, start_timeout_s: float = 8.0) -> None:
         """Open the microphone and start collecting audio (hold-to-talk).
 
         Returns once the stream is open; watch ``live`` for the first audio. Calling it while a
         recording is open does nothing.
 
+        Args:
+            end_silence_s: None: record until ``stop()`` (or ``max_seconds``). Otherwise the
+                recording also ends by itself as a hands-free one does (this long after speech,
+                or after ``start_timeout_s`` without speech): ``ended`` is set, and ``stop()``
+                returns what was heard.
+            start_timeout_s: With ``end_silence_s``, seconds to wait for speech to begin.
+
         Raises:
             MicrophoneUnavailable: PortAudio is missing, the device is not there, or it cannot be
                 opened (busy, unsupported).
         """
-        self._start(hands_free=None)
+        hands_free = None if end_silence_s is None else (end_silence_s, start_timeout_s)
+        self._start(hands_free=hands_free, strict=False)
 
     def stop(self) -> Recording:
         """Close the microphone and return what was heard.
@@ -201,7 +209,7 @@ class Recorder:
                 working (what was heard is then in ``last_recording``).
             RuntimeError: A recording is already open.
         """
-        session = self._start(hands_free=(end_silence_s, start_timeout_s))
+        session = self._start(hands_free=(end_silence_s, start_timeout_s), strict=True)
         assert session is not None
         # The worker always ends the recording: at max_seconds of audio, or when audio stops
         # arriving (first_audio_timeout_s / stall_timeout_s). The bound only guards against a bug.
@@ -210,10 +218,10 @@ class Recorder:
             logger.warning("The hands-free recording did not end by itself; stopping it")
         return self._finish(session, keep=True)
 
-    def _start(self, *, hands_free: tuple[float, float] | None) -> _Session | None:
+    def _start(self, *, hands_free: tuple[float, float] | None, strict: bool) -> _Session | None:
         with self._lock:
             if self._session is not None:
-                if hands_free is not None:
+                if strict:
                     raise RuntimeError("a recording is already open")
                 logger.debug("start() while recording; ignored")
                 return None
@@ -384,6 +392,8 @@ class _Session:
         """What was captured, at SAMPLE_RATE."""
         pcm = bytes(self.captured)
         if self.capture_rate != SAMPLE_RATE:
+            import numpy as np  # loaded with the first recording, not at start
+
             samples = np.frombuffer(pcm, dtype="<i2") / 32768.0
             pcm = float_to_pcm16(resample(samples, self.capture_rate, SAMPLE_RATE))
         return Recording(pcm, SAMPLE_RATE)
@@ -534,11 +544,15 @@ class _LinearResampler:
     """
 
     def __init__(self, from_rate: int, to_rate: int) -> None:
+        import numpy as np  # loaded with the first recording, not at start
+
         self._step = from_rate / to_rate
         self._tail = np.zeros(0, dtype=np.float64)
         self._position = 0.0  # where the next output sample falls, in samples from _tail[0]
 
     def __call__(self, pcm: bytes) -> bytes:
+        import numpy as np
+
         signal = np.concatenate([self._tail, np.frombuffer(pcm, dtype="<i2").astype(np.float64)])
         if len(signal) < 2:
             self._tail = signal

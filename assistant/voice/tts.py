@@ -30,20 +30,21 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-import numpy.typing as npt
-
 from assistant.errors import VoiceError
 from assistant.voice.audio import resample
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
+    import numpy as np
+    import numpy.typing as npt
     import openai
+
+    Samples = npt.NDArray[np.int16]
+    """Mono 16-bit samples. numpy is imported where sound is made or played, not at start."""
 
 logger = logging.getLogger(__name__)
 
-Samples = npt.NDArray[np.int16]
 Device = int | str | None
 
 # OpenAI's ``pcm`` response format: raw 24 kHz, 16-bit little-endian, mono.
@@ -101,6 +102,8 @@ class Playback:
             raise VoiceError(
                 "Segue cannot play sound: the PortAudio library is missing (libportaudio2)."
             ) from err
+        import numpy as np
+
         self._sd = sd
         self._samples = np.ascontiguousarray(samples, dtype=np.int16)
         self._position = 0
@@ -135,6 +138,8 @@ class Playback:
             default_rate = int(sd.query_devices(device, kind="output")["default_samplerate"])
             if default_rate == rate:
                 raise
+            import numpy as np
+
             converted = resample(self._samples, rate, default_rate)
             self._samples = np.clip(np.round(converted), -32768, 32767).astype(np.int16)
             return sd.OutputStream(
@@ -198,6 +203,7 @@ def read_sound(path: str | os.PathLike[str]) -> tuple[Samples, int]:
     Returns:
         The samples (channels averaged) and their sample rate.
     """
+    import numpy as np
     import soundfile as sf  # type: ignore[import-untyped, unused-ignore]
 
     data, rate = sf.read(os.fspath(path), dtype="int16", always_2d=True)
@@ -517,6 +523,8 @@ class OpenAIVoice(_QueuedSpeaker):
                 type(err).__name__,
             )
             return None
+        import numpy as np
+
         usable = len(data) - len(data) % 2
         return np.frombuffer(data[:usable], dtype="<i2").astype(np.int16), OPENAI_PCM_RATE
 

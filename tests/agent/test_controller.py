@@ -3,7 +3,7 @@
 Real parts throughout: the pipeline against the simulated Spotify (slowed down so a command is
 still running when the next arrives), D-Bus notifications shown by dunst on a virtual desktop,
 the real recorder (with no microphone on this desktop it reports one), the popup process
-(never opened here) and a silent voice.
+(typed into with xdotool where a test opens it) and a silent voice.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from assistant.desktop.controller import Controller
 from assistant.desktop.notify import Notifier
 from assistant.desktop.popup import PopupProcess
+from assistant.desktop.state import NowPlaying
 from assistant.sim import SimulatedSpotify
 from assistant.voice.cues import Cues
 from assistant.voice.recorder import Recorder
@@ -33,17 +35,19 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[VirtualDes
         yield desktop
 
 
-def controller(segue: Segue, tmp_path: Path, busy_press: str) -> Controller:
-    return Controller(
-        pipeline=segue.pipeline,
-        recorder=Recorder(device="no-such-microphone"),
-        speaker=SilentVoice(),
-        cues=Cues(enabled=False),
-        ducker=None,
-        notifier=Notifier(cache_dir=tmp_path / "cache"),
-        popup=PopupProcess(lambda text: None),
-        busy_press=busy_press,  # type: ignore[arg-type]
-    )
+def controller(segue: Segue, tmp_path: Path, busy_press: str, **parts: Any) -> Controller:
+    """The controller with real parts (``parts`` replaces some: a popup, ``now_playing``)."""
+    made: dict[str, Any] = {
+        "pipeline": segue.pipeline,
+        "recorder": Recorder(device="no-such-microphone"),
+        "speaker": SilentVoice(),
+        "cues": Cues(enabled=False),
+        "ducker": None,
+        "notifier": Notifier(cache_dir=tmp_path / "cache"),
+        "popup": PopupProcess(lambda text: None),
+        "busy_press": busy_press,
+    }
+    return Controller(**{**made, **parts})
 
 
 def bodies(desk: VirtualDesktop) -> list[str]:
@@ -127,5 +131,111 @@ def test_only_what_needs_the_person_now_is_a_critical_notification(
         shown = [(n["body"], n["urgency"]) for n in desk.notifications()]
         assert [urgency for _, urgency in shown] == ["NORMAL", "NORMAL", "CRITICAL"], shown
         assert "sign" in shown[2][0].lower()
+    finally:
+        control.close()
+
+
+def popup_state(popup: PopupProcess, check: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The popup's state once ``check`` holds (the popup answers its "state" message)."""
+    deadline = time.monotonic() + 15
+    while True:
+        state = popup.request_state()
+        assert state is not None, "the popup did not answer"
+        if check(state):
+            return state
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the popup never showed it; it shows {state}")
+        time.sleep(0.05)
+
+
+def said(state: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(line["role"], line["text"]) for line in state["conversation"]]
+
+
+def click(desk: VirtualDesktop, box: list[int]) -> None:
+    x, y, width, height = box
+    desk.xdotool("mousemove", str(x + width // 2), str(y + height // 2), "click", "1")
+
+
+def test_the_popup_holds_the_conversation_and_notifications_stay_off_it(
+    segue: Callable[..., Segue], sim: SimulatedSpotify, desk: VirtualDesktop, tmp_path: Path
+) -> None:
+    agent = segue(llm=False)
+    box: list[Controller] = []
+    popup = PopupProcess(lambda text: box[0].on_command(text))
+    control = controller(
+        agent,
+        tmp_path,
+        "queue",
+        popup=popup,
+        now_playing=lambda: NowPlaying.of(agent.client.currently_playing()),
+    )
+    box.append(control)
+
+    def run(text: str, reply_count: int) -> dict[str, Any]:
+        desk.xdotool("type", "--delay", "5", text)
+        desk.xdotool("key", "Return")
+        return popup_state(
+            popup,
+            lambda s: (
+                not s["busy"]
+                and sum(line["role"] not in ("command", "item") for line in s["conversation"])
+                == reply_count
+            ),
+        )
+
+    try:
+        control.on_type()  # the tray's "Type a command..."
+        desk.wait_for_window("^Segue$")
+        wait_for(lambda: popup.attended, "the popup taking the focus")
+
+        state = run("play creep by radiohead", 1)
+        assert said(state) == [
+            ("command", "play creep by radiohead"),
+            ("reply", "Playing “Creep” by Radiohead."),
+        ]
+        card = popup_state(popup, lambda s: s["now_playing"] is not None)["now_playing"]
+        assert (card["title"], card["artist"], card["art"]) == ("Creep", "Radiohead", True)
+
+        # A question comes with its answers as buttons; a click answers it.
+        state = run("add this to deep", 2)
+        assert state["conversation"][-1]["role"] == "question"
+        assert state["options"] == ["Deep Work", "Deep Work II"]
+        click(desk, state["option_boxes"][1])
+        state = popup_state(popup, lambda s: not s["busy"] and len(s["conversation"]) == 6)
+        assert said(state)[-2:] == [
+            ("command", "Deep Work II"),
+            ("reply", "Added “Creep” by Radiohead to “Deep Work II”."),
+        ]
+
+        # A reply naming 5 of 13 playlists opens to all 13 on a click.
+        state = run("show my playlists", 4)
+        assert said(state)[-1][1].startswith("You have 13 playlists: ")
+        click(desk, state["links"][0]["box"])
+        state = popup_state(popup, lambda s: not s["links"])
+        items = [text for role, text in said(state) if role == "item"]
+        assert len(items) == 13 and "“Deep Work II”" in items
+        # No tool's name (next_track, list_playlists) and no ✓/✗ marks, only sentences.
+        marks = [name for name in agent.registry.names if "_" in name] + ["✓", "✗"]
+        assert not [line for _, line in said(state) for mark in marks if mark in line]
+        assert desk.notifications() == []  # the person was reading the popup
+
+        # Hidden, the popup keeps the conversation and notifications come back: the track is
+        # the title of a reply about the music, "Segue" of any other.
+        desk.xdotool("key", "Escape")
+        wait_for(lambda: not popup.attended, "the popup hidden")
+        control.on_command("what's playing")
+        control.on_command("volume 30")
+        wait_for(lambda: len(desk.notifications()) == 2, "two notifications")
+        shown = [(n["summary"], n["body"]) for n in desk.notifications()]
+        assert shown == [
+            (
+                "Creep — Radiohead",
+                "Playing “Creep” by Radiohead from “Pablo Honey” on this computer.",
+            ),
+            ("Segue", "Volume 30%."),
+        ]
+        state = popup_state(popup, lambda s: s["reply"] == "Volume 30%.")
+        assert [text for role, text in said(state)[-2:]] == [body for _, body in shown]
     finally:
         control.close()

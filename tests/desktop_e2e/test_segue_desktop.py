@@ -3,12 +3,14 @@
 Xvfb + trayer + dunst + a private session bus + PulseAudio (tests/support/desktop.py) host the
 real `segue` process; xdotool clicks its tray icon, types into its popup and holds its hotkey
 while `paplay` speaks a command into the virtual microphone. What changed is read back from the
-demo's simulated Spotify (its /_sim/state endpoint), from dunst, and from screenshots (saved to
-tests/artifacts/).
+demo's simulated Spotify (its /_sim/state endpoint), from dunst, from the tray menu as the
+desktop's panel reads it (D-Bus), from what the popup says it shows (observed_segue.py), and from
+screenshots (saved to tests/artifacts/).
 """
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import shutil
@@ -30,20 +32,34 @@ from tests.support.env import isolated_env
 from tests.support.speech import speak_to_file
 from tests.support.tray_screen import (
     changed_pixels,
+    menu_labels,
     open_menu,
     wait_docked,
+    wait_for_label,
     wait_for_picture,
     wait_menu_closed,
 )
 
 REPO = Path(__file__).resolve().parents[2]
 HOTKEY = "ctrl+alt+space"
+OBSERVED = Path(__file__).with_name("observed_segue.py")
 
 
 class SegueProcess:
-    """A `segue --demo` process on the virtual desktop, with its stdout lines as events."""
+    """A `segue --demo` process on the virtual desktop, with its stdout lines as events.
 
-    def __init__(self, desk: VirtualDesktop, home: Path, *args: str) -> None:
+    ``observed=True`` runs it through observed_segue.py, whose popup answers ``popup_state``;
+    ``settings`` are more ``SEGUE_*`` variables.
+    """
+
+    def __init__(
+        self,
+        desk: VirtualDesktop,
+        home: Path,
+        *args: str,
+        observed: bool = False,
+        settings: dict[str, str] | None = None,
+    ) -> None:
         env = isolated_env(home)
         env.update(desk.env)
         env.update(
@@ -51,16 +67,18 @@ class SegueProcess:
                 "PYTHONUNBUFFERED": "1",
                 # Spoken replies would go into the same virtual sink the microphone hears.
                 "SEGUE_TTS": "off",
+                **(settings or {}),
             }
         )
         self.env = env
         self.lines: queue.Queue[str] = queue.Queue()
         self.started = time.monotonic()
+        entry = [str(OBSERVED)] if observed else ["-m", "assistant"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "--demo", *args],
+            [sys.executable, *entry, "--demo", *args],
             cwd=REPO,
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if observed else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=open(desk.tmp / "segue.stderr", "ab"),  # the child keeps its own copy
             text=True,
@@ -108,6 +126,20 @@ class SegueProcess:
                 return state
             if time.monotonic() > deadline:
                 raise AssertionError(f"the simulated Spotify never showed {what}: {state}")
+            time.sleep(0.1)
+
+    def popup_state(self, check: Any, what: str, timeout: float = 20) -> dict[str, Any]:
+        """The popup's state once ``check`` holds (observed processes only)."""
+        assert self.proc.stdin is not None, "start it with observed=True"
+        deadline = time.monotonic() + timeout
+        while True:
+            self.proc.stdin.write("state\n")
+            self.proc.stdin.flush()
+            state = json.loads(self.wait_for_line(r"^POPUP (.*)$").group(1))
+            if state is not None and check(state):
+                return dict(state)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the popup never showed {what}: {state}")
             time.sleep(0.1)
 
     def close(self) -> None:
@@ -195,7 +227,6 @@ def test_a_day_with_segue_tray_popup_voice_and_quit(
     playing = segue.wait_state(lambda s: s["is_playing"], "music playing")
     creep = playing["track_uri"]
     shown = wait_changed(desk, box, empty, "the reply in the popup")
-    assert desk.wait_for_notification(lambda n: "Creep" in n["body"])
 
     # "next" skips, and the reply replaces the last one in the window.
     type_into_popup(desk, "next")
@@ -222,11 +253,14 @@ def test_a_day_with_segue_tray_popup_voice_and_quit(
     paused = desk.wait_for_notification(lambda n: n["body"].endswith(" — Paused."), timeout=20)
     assert paused["body"].casefold().startswith("heard: “pause”"), paused["body"]
     assert paused["appname"] == "Segue"
+    # The replies shown in the popup while it had the focus came as no notification.
+    assert not [n for n in desk.notifications() if "Creep" in n["body"] or "Skipped" in n["body"]]
     desk.screenshot(ARTIFACTS / "segue-notification.png", crop=(300, 0, 1024, 420))
 
     # The microphone vanishes mid-command (a headset unplugged): one sentence, volume restored.
     segue_popup_command(desk, tray, "resume")
     segue.wait_state(lambda s: s["is_playing"], "the music playing again")
+    desk.xdotool("key", "Escape")  # a popup with the focus would show the sentence instead
     desk.xdotool("mousemove", "500", "500", "click", "1")
     desk.xdotool("keydown", HOTKEY)
     segue.wait_state(lambda s: s["volume_percent"] < volume, "the volume ducked")
@@ -264,3 +298,65 @@ def test_a_day_with_segue_tray_popup_voice_and_quit(
     quit_at = time.monotonic()
     assert segue.proc.wait(10) == 0
     assert time.monotonic() - quit_at < 2.5  # 2 s, plus xdotool's own round trip
+
+
+def said(state: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(line["role"], line["text"]) for line in state["conversation"]]
+
+
+def choose_talk(desk: VirtualDesktop, tray: tuple[int, int, int, int]) -> None:
+    """Click the tray icon and choose its first item (Talk, or Stop listening)."""
+    menu = open_menu(desk, tray)
+    desk.xdotool("key", "Down", "Return")
+    wait_menu_closed(desk, menu)
+
+
+def test_talk_listens_until_the_person_stops_and_the_popup_shows_what_was_heard(
+    desk: VirtualDesktop, tmp_path: Path, spoken: Any
+) -> None:
+    # A recording that did not end at the end of speech would outlast every wait below.
+    segue = SegueProcess(
+        desk, tmp_path / "home", observed=True, settings={"SEGUE_MAX_RECORDING_SECONDS": "120"}
+    )
+    try:
+        segue.wait_ready()
+        tray = wait_docked(desk)
+        wait_for_picture(desk, tray, UiState.IDLE)
+        assert menu_labels(desk)[0] == "Talk"
+        segue_popup_command(desk, tray, "play creep by radiohead")
+        segue.wait_state(lambda s: s["is_playing"], "music playing")
+        state = segue.popup_state(lambda s: s["now_playing"] is not None, "what plays")
+        assert (state["now_playing"]["title"], state["now_playing"]["art"]) == ("Creep", True)
+
+        # One click on Talk starts listening (and shows the popup with its level meter); the
+        # item now says what the next click does.
+        choose_talk(desk, tray)
+        wait_for_label(desk, 0, "Stop listening")
+        segue.popup_state(lambda s: s["live"], "the microphone's first sound")
+        desk.play(spoken("pause"))
+        # No second click: the end of speech ends the recording and the command runs.
+        segue.wait_state(lambda s: not s["is_playing"], "the music paused", timeout=30)
+        state = segue.popup_state(lambda s: s["reply"] == "Paused.", "the reply")
+        heard, reply = said(state)[-2:]
+        assert (heard[0], heard[1].casefold(), reply) == (
+            "heard",
+            "heard: “pause”",
+            ("reply", "Paused."),
+        )
+        assert state["level_peak"] > 0.3, "the level meter never showed the speech"
+        wait_for_label(desk, 0, "Talk")
+        ARTIFACTS.mkdir(exist_ok=True)
+        window = desk.wait_for_window("^Segue$")
+        x, y, width, height = desk.window_geometry(window)
+        desk.screenshot(ARTIFACTS / "segue-popup-voice.png", crop=(x, y, x + width, y + height))
+
+        # Talk, then Stop listening: the second click ends the recording.
+        choose_talk(desk, tray)
+        wait_for_label(desk, 0, "Stop listening")
+        segue.popup_state(lambda s: s["live"], "listening again")
+        choose_talk(desk, tray)
+        wait_for_label(desk, 0, "Talk")
+        state = segue.popup_state(lambda s: not s["busy"], "the end of listening")
+        assert said(state)[-1] == ("error", "I didn't hear anything.")
+    finally:
+        segue.close()

@@ -29,8 +29,10 @@ from tests.support.tray_screen import (
     BADGE,
     changed_pixels,
     colour_pixels,
+    menu_labels,
     open_menu,
     wait_docked,
+    wait_for_label,
     wait_for_picture,
     wait_menu_closed,
 )
@@ -137,9 +139,12 @@ def test_the_tray_docks_and_its_picture_follows_the_state(
     assert colour_pixels(idle, BADGE) >= 4  # the demo badge
 
     pictures = {UiState.IDLE: idle}
+    assert menu_labels(desk)[0] == "Talk"
     for state in (UiState.LISTENING, UiState.THINKING, UiState.SPEAKING, UiState.ERROR):
         tray_process.send("state", state.value)
         pictures[state] = wait_for_picture(desk, box, state)
+        # The Talk item says what its next click does.
+        wait_for_label(desk, 0, "Stop listening" if state is UiState.LISTENING else "Talk")
         assert colour_pixels(pictures[state], STATE_COLOURS[UiState.IDLE]) == 0, state
     pictures[UiState.LISTENING].save(ARTIFACTS / "tray-listening.png")
     assert changed_pixels(pictures[UiState.IDLE], pictures[UiState.LISTENING]) >= 200

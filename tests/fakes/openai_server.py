@@ -9,6 +9,14 @@ contract mismatches. Every exchange is checked against the OpenAI OpenAPI spec (
 ``tests/support/openai_contract.py``) at verify time, so the checks add no latency to the answers
 (which matters for benchmarks).
 
+A chat request with ``stream: true`` is answered as the service answers it: server-sent events of
+``chat.completion.chunk`` objects over a chunked body, one token per event (text deltas, or tool
+call pieces: the id and name first, then the arguments' JSON in fragments), the finish reason in
+the last chunk, then ``data: [DONE]``. With a :class:`Pace`, the fake writes like a model: the
+first token after ``first_token_s``, then ``tokens_per_s``; a non-streamed answer then waits for
+its last token. ``streaming`` makes the fake a server that does not stream (it answers JSON, or
+refuses ``stream`` with a 400), and ``chat(cut_after=N)`` drops the connection after N tokens.
+
 Example::
 
     with FakeOpenAI() as fake:
@@ -25,6 +33,7 @@ import io
 import itertools
 import json
 import logging
+import re
 import socket
 import sys
 import threading
@@ -49,6 +58,9 @@ from tests.support.openai_contract import (
 logger = logging.getLogger(__name__)
 
 Endpoint = Literal["chat", "transcription", "speech"]
+Streaming = Literal["sse", "json", "refuse"]
+"""How the fake answers ``stream: true``: server-sent events (as OpenAI does), plain JSON (a
+server that ignores the parameter), or a 400 (a server that refuses it)."""
 RequestCheck = Callable[[dict[str, Any]], None]
 """A callable given the parsed request body; it raises (e.g. ``assert``) to reject the request."""
 ToolCall = tuple[str, Mapping[str, Any] | str]
@@ -116,11 +128,44 @@ class RecordedRequest:
 
 
 @dataclass(frozen=True)
+class Pace:
+    """How fast the fake model writes its answer.
+
+    Attributes:
+        first_token_s: Seconds from the request to the first token.
+        tokens_per_s: Tokens written per second after the first.
+    """
+
+    first_token_s: float = 0.5
+    tokens_per_s: float = 60.0
+
+    def seconds(self, tokens: int) -> float:
+        """When the last of ``tokens`` tokens is written, from the request."""
+        return self.first_token_s + max(0, tokens - 1) / self.tokens_per_s
+
+
+_TOKEN = re.compile(r"\s*[A-Za-z]+|\s*\d{1,3}|\s*[^\sA-Za-z\d]{1,2}|\s+")
+
+
+def tokens(text: str) -> list[str]:
+    """``text`` cut into pieces about the size of a model's tokens.
+
+    A piece is a word, one to three digits, or one or two marks, each with the spaces before it;
+    joined, the pieces give ``text`` back.
+    """
+    return _TOKEN.findall(text)
+
+
+@dataclass(frozen=True)
 class _Reply:
     status: int | None  # None: close the connection without answering (a stall)
     body: bytes = b""
     content_type: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)
+    # A streamed body: pieces, each written at its offset (seconds after the answer starts).
+    pieces: tuple[tuple[float, bytes], ...] | None = None
+    cut: bool = False  # drop the connection after the pieces, before the body's end
+    hold_at: int | None = None  # wait for FakeOpenAI.release() before writing this piece
 
 
 @dataclass
@@ -133,6 +178,7 @@ class _Step:
     check: RequestCheck | None
     check_contract: bool
     service_time: bool
+    tokens: int = 0  # tokens the answer holds (for the pace)
     used: bool = False
 
 
@@ -273,21 +319,51 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         headers = {key.lower(): value for key, value in self.headers.items()}
         path = self.path.split("?", 1)[0]
-        reply, wait_s = self.server.fake._handle(self.command, path, headers, body)
-        if not self.server.fake._sleep(wait_s) or reply.status is None:
+        fake = self.server.fake
+        reply, wait_s, seq = fake._handle(self.command, path, headers, body)
+        if not fake._sleep(wait_s) or reply.status is None:
             self.close_connection = True  # stalled, or the fake is stopping: no answer
             return
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
+            if reply.pieces is None:
+                self.send_header("Content-Length", str(len(reply.body)))
+            else:
+                self.send_header("Transfer-Encoding", "chunked")
+                self.send_header("Cache-Control", "no-cache")
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(reply.body)
+            if reply.pieces is None:
+                self.wfile.write(reply.body)
+                fake._wrote_last_token(seq)
+            else:
+                self._write_pieces(reply, seq)
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up (e.g. its timeout fired during a scripted delay).
             self.close_connection = True
+
+    def _write_pieces(self, reply: _Reply, seq: int) -> None:
+        """Write a streamed body as HTTP chunks, each at its time (or cut it short)."""
+        fake = self.server.fake
+        started = time.monotonic()
+        for number, (at, data) in enumerate(reply.pieces or ()):
+            if number == reply.hold_at:
+                held = time.monotonic()
+                if not fake._held():
+                    self.close_connection = True
+                    return
+                started += time.monotonic() - held  # the pace resumes where it stopped
+            if not fake._sleep(started + at - time.monotonic()):
+                self.close_connection = True
+                return
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            fake._wrote_last_token(seq)
+        if reply.cut:
+            self.close_connection = True  # no last chunk: the client sees a cut-off body
+            return
+        self.wfile.write(b"0\r\n\r\n")
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("fake openai: " + format, *args)
@@ -300,15 +376,35 @@ class FakeOpenAI:
     answering) and ``check`` (a callable given the parsed request body, which raises to reject the
     request; the failure is recorded and reported by :meth:`verify`).
 
+    Args:
+        service_time_ms: The initial ``service_time_ms``.
+        pace: The initial ``pace``.
+        streaming: The initial ``streaming``.
+
     Attributes:
         service_time_ms: Milliseconds each successful answer waits, per endpoint
             (``{"chat": 0.0, "transcription": 0.0, "speech": 0.0}``); settable at any time, for
             benchmarks. Error and stall steps do not wait for it.
+        pace: How fast scripted chat answers are written (after the service time); None writes
+            them at once. Settable at any time.
+        streaming: How ``stream: true`` is answered: ``"sse"`` (events, as OpenAI does),
+            ``"json"`` (a plain answer: a server that ignores it) or ``"refuse"`` (a 400 that
+            uses no step: a server that does not take it). Settable at any time.
     """
 
-    def __init__(self, *, service_time_ms: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        service_time_ms: Mapping[str, float] | None = None,
+        pace: Pace | None = None,
+        streaming: Streaming = "sse",
+    ) -> None:
         self.service_time_ms: dict[str, float] = {"chat": 0.0, "transcription": 0.0, "speech": 0.0}
         self.service_time_ms.update(service_time_ms or {})
+        self.pace = pace
+        self.streaming: Streaming = streaming
+        self._last_token_at: dict[int, float] = {}
+        self._released = threading.Event()
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._stopping = threading.Event()
@@ -384,6 +480,8 @@ class FakeOpenAI:
         refusal: str | None = None,
         delay: float = 0.0,
         check: RequestCheck | None = None,
+        cut_after: int | None = None,
+        hold_after: int | None = None,
     ) -> FakeOpenAI:
         """Script a chat completion answer.
 
@@ -396,6 +494,10 @@ class FakeOpenAI:
             refusal: The message's refusal text.
             delay: Seconds to wait before answering.
             check: Asserts on the parsed request body.
+            cut_after: Drop the connection after this many tokens of the answer (streamed; a
+                plain answer is then never sent).
+            hold_after: Stop a streamed answer after this many tokens until :meth:`release`
+                (what the app does while the model is still writing); at most 10 s.
 
         Returns:
             self, so steps can be chained.
@@ -404,17 +506,36 @@ class FakeOpenAI:
             (name, args if isinstance(args, str) else json.dumps(args)) for name, args in tool_calls
         ]
         reason = finish_reason or ("tool_calls" if calls else "stop")
+        written = [tokens(content or "")] + [tokens(arguments) for _, arguments in calls]
+        token_count = sum(len(t) for t in written) + len(calls)  # a call's name is one more
 
         def respond(request: dict[str, Any], request_size: int) -> _Reply:
-            if request.get("stream"):
-                raise _UnsupportedRequest("stream=true is not supported by the fake")
+            ids = [f"call_{next(self._tool_call_ids)}" for _ in calls]
+            model = request.get("model")
+            head = {
+                "id": f"chatcmpl-fake{next(self._completion_ids)}",
+                "created": int(time.time()),
+                "model": model if isinstance(model, str) else "unknown",
+            }
+            if request.get("stream") and self.streaming == "sse":
+                return self._streamed(
+                    head,
+                    content,
+                    refusal,
+                    list(zip(ids, calls, strict=True)),
+                    reason,
+                    cut_after,
+                    hold_after,
+                )
+            if cut_after is not None:
+                return _Reply(status=None)
             tool_call_objects = [
                 {
-                    "id": f"call_{next(self._tool_call_ids)}",
+                    "id": call_id,
                     "type": "function",
                     "function": {"name": name, "arguments": arguments},
                 }
-                for name, arguments in calls
+                for call_id, (name, arguments) in zip(ids, calls, strict=True)
             ]
             message: dict[str, Any] = {
                 "role": "assistant",
@@ -429,14 +550,11 @@ class FakeOpenAI:
                 prompt_tokens, completion_tokens = max(1, request_size // 4), max(1, produced // 4)
             else:
                 prompt_tokens, completion_tokens = usage
-            model = request.get("model")
             return _json_reply(
                 200,
                 {
-                    "id": f"chatcmpl-fake{next(self._completion_ids)}",
+                    **head,
                     "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": model if isinstance(model, str) else "unknown",
                     "choices": [
                         {
                             "index": 0,
@@ -455,7 +573,69 @@ class FakeOpenAI:
 
         summary = [repr(content)] if content is not None else []
         summary += [f"{name}({arguments})" for name, arguments in calls]
-        return self._add("chat", f"chat({', '.join(summary)})", respond, delay, check, True, True)
+        return self._add(
+            "chat",
+            f"chat({', '.join(summary)})",
+            respond,
+            delay,
+            check,
+            True,
+            True,
+            tokens=token_count,
+        )
+
+    def _streamed(
+        self,
+        head: Mapping[str, Any],
+        content: str | None,
+        refusal: str | None,
+        calls: Sequence[tuple[str, tuple[str, str]]],
+        reason: str,
+        cut_after: int | None,
+        hold_after: int | None = None,
+    ) -> _Reply:
+        """A chat answer as server-sent events: one token per ``chat.completion.chunk``."""
+
+        def event(delta: Mapping[str, Any], finish: str | None = None) -> bytes:
+            chunk = {
+                **head,
+                "object": "chat.completion.chunk",
+                "choices": [
+                    {"index": 0, "delta": dict(delta), "logprobs": None, "finish_reason": finish}
+                ],
+            }
+            return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+        first: dict[str, Any] = {"role": "assistant", "content": "" if content else None}
+        first["refusal"] = refusal
+        written: list[bytes] = []  # one event per token
+        written += [event({"content": token}) for token in tokens(content or "")]
+        for index, (call_id, (name, arguments)) in enumerate(calls):
+            opening = {"index": index, "id": call_id, "type": "function"}
+            opening["function"] = {"name": name, "arguments": ""}
+            written.append(event({"tool_calls": [opening]}))
+            written += [
+                event({"tool_calls": [{"index": index, "function": {"arguments": token}}]})
+                for token in tokens(arguments)
+            ]
+        cut = cut_after is not None and cut_after < len(written)
+        if cut:
+            written = written[:cut_after]
+        pace = self.pace
+        step = 1 / pace.tokens_per_s if pace is not None else 0.0
+        start = pace.first_token_s if pace is not None else 0.0
+        pieces = [(start, event(first))]
+        pieces += [(start + n * step, data) for n, data in enumerate(written)]
+        if not cut:
+            end = pieces[-1][0]
+            pieces += [(end, event({}, reason)), (end, b"data: [DONE]\n\n")]
+        return _Reply(
+            status=200,
+            content_type="text/event-stream",
+            pieces=tuple(pieces),
+            cut=cut,
+            hold_at=None if hold_after is None else hold_after + 1,  # after the opening event
+        )
 
     def transcription(
         self,
@@ -664,6 +844,8 @@ class FakeOpenAI:
         check: RequestCheck | None,
         check_contract: bool,
         service_time: bool,
+        *,
+        tokens: int = 0,
     ) -> FakeOpenAI:
         if endpoint not in _PATHS_BY_ENDPOINT:
             raise ValueError(
@@ -681,6 +863,7 @@ class FakeOpenAI:
                     check,
                     check_contract,
                     service_time,
+                    tokens,
                 )
             )
         return self
@@ -710,6 +893,27 @@ class FakeOpenAI:
                     f"expected {count} request(s) to the fake OpenAI, got {len(self._requests)}"
                 )
             return sorted(self._requests, key=lambda record: record.seq)
+
+    def release(self) -> None:
+        """Let a streamed answer held by ``chat(hold_after=...)`` go on."""
+        self._released.set()
+
+    def _held(self) -> bool:
+        """Wait for :meth:`release` (at most 10 s); False when the fake stops first."""
+        deadline = time.monotonic() + 10.0
+        while not self._released.wait(0.05):
+            if self._stopping.is_set() or time.monotonic() > deadline:
+                return False
+        self._released.clear()
+        return True
+
+    def last_token_at(self, seq: int) -> float | None:
+        """When the answer to request ``seq`` was written to its end (``time.monotonic()``).
+
+        That is the last token of a streamed answer, or a plain answer's body; None before then.
+        """
+        with self._lock:
+            return self._last_token_at.get(seq)
 
     @property
     def remaining_steps(self) -> int:
@@ -781,13 +985,17 @@ class FakeOpenAI:
 
     def _handle(
         self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[_Reply, float]:
+    ) -> tuple[_Reply, float, int]:
         endpoint = ENDPOINT_PATHS.get(path) if method == "POST" else None
         parsed = _parse_body(headers.get("content-type", ""), body)
+        # A server that does not stream refuses the parameter before any step is used.
+        refused = endpoint == "chat" and bool(parsed.get("stream")) and self.streaming == "refuse"
         with self._lock:
             step = None
             why = "script exhausted"
-            if self._next < len(self._steps):
+            if refused:
+                why = "stream refused"
+            elif self._next < len(self._steps):
                 upcoming = self._steps[self._next]
                 if upcoming.endpoint == endpoint:
                     step = upcoming
@@ -805,6 +1013,11 @@ class FakeOpenAI:
                 _error_body(404, f"Invalid URL ({method} {path})", "invalid_request_error", None),
             )
             failure = f"#{seq} {method} {path}: no such endpoint in the fake"
+        elif refused:
+            reply = _json_reply(
+                400,
+                _error_body(400, "Streaming is not supported by this server.", None, None),
+            )
         elif step is None:
             reply = _json_reply(
                 500, _error_body(500, f"FakeOpenAI: unexpected request ({why})", None, None)
@@ -820,7 +1033,11 @@ class FakeOpenAI:
             wait_s = step.delay
             if step.service_time and reply.status == 200:
                 wait_s += self.service_time_ms.get(step.endpoint, 0.0) / 1000.0
+                pace = self.pace
+                if pace is not None and step.tokens and reply.pieces is None:
+                    wait_s += pace.seconds(step.tokens)  # a plain answer waits for its last token
 
+        sent = reply.body if reply.pieces is None else b"".join(data for _, data in reply.pieces)
         redacted = dict(headers)
         if "authorization" in redacted:
             # The key never leaves this function; the contract check needs only its scheme.
@@ -836,7 +1053,7 @@ class FakeOpenAI:
             size=len(body),
             step=step.number if step else None,
             status=reply.status,
-            response_size=len(reply.body),
+            response_size=len(sent),
         )
         response_headers = {"content-type": reply.content_type, **reply.headers}
         exchange = HttpExchange(
@@ -846,7 +1063,7 @@ class FakeOpenAI:
             request_body=body,
             status=reply.status,
             response_headers=response_headers,
-            response_body=reply.body,
+            response_body=sent,
             label=f"#{seq} {step.description if step else method + ' ' + path}",
             check_response=step.check_contract if step else True,
         )
@@ -857,7 +1074,11 @@ class FakeOpenAI:
             self._pending.append(exchange)
             self._arrived.notify_all()
         logger.debug("fake openai #%d %s %s -> %s", seq, method, path, reply.status)
-        return reply, wait_s
+        return reply, wait_s, seq
+
+    def _wrote_last_token(self, seq: int) -> None:
+        with self._lock:
+            self._last_token_at[seq] = time.monotonic()
 
     def _run_check(self, step: _Step, seq: int, parsed: dict[str, Any]) -> None:
         if step.check is None:

@@ -10,7 +10,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, tokens
 from tests.support.openai_contract import openai_spec_path
 
 PLAY_TOOL: dict[str, Any] = {
@@ -315,3 +315,70 @@ def test_service_time_delays_successful_answers(fake_openai: FakeOpenAI) -> None
 
     assert slow >= 0.2
     assert fast < 0.2
+
+
+# --- streaming --------------------------------------------------------------------------------
+
+
+def stream(client: OpenAI, text: str) -> list[Any]:
+    return list(
+        client.chat.completions.create(
+            model="gpt-4.1-mini",
+            messages=[{"role": "user", "content": text}],
+            tools=[PLAY_TOOL],  # type: ignore[list-item]
+            stream=True,
+        )
+    )
+
+
+def test_a_streamed_answer_comes_as_chunks_of_tool_call_pieces(fake_openai: FakeOpenAI) -> None:
+    arguments = {"query": "Bohemian Rhapsody by Queen"}
+    fake_openai.chat(tool_calls=[("play", arguments)])
+
+    chunks = stream(client_for(fake_openai), "play it")
+
+    pieces = [c.choices[0].delta.tool_calls for c in chunks if c.choices[0].delta.tool_calls]
+    opening = pieces[0][0]
+    assert opening.id and opening.type == "function" and opening.function.name == "play"
+    written = "".join(p[0].function.arguments or "" for p in pieces)
+    assert json.loads(written) == arguments
+    assert len(pieces) > 5  # the arguments arrive a token at a time
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+    assert fake_openai.requests[0].body["stream"] is True
+
+
+def test_tokens_join_back_into_the_text() -> None:
+    text = '{"name": "Déjà Vu", "tracks": ["Song 2 by Blur", "1999 by Prince"]}'
+    assert "".join(tokens(text)) == text
+    assert len(tokens(text)) > len(text) // 6
+
+
+def test_a_cut_stream_ends_without_its_last_chunk(fake_openai: FakeOpenAI) -> None:
+    fake_openai.chat(tool_calls=[("play", {"query": "a long name to be cut"})], cut_after=3)
+
+    with pytest.raises((httpx2.HTTPError, openai.APIError)):
+        stream(client_for(fake_openai), "play it")
+
+
+def test_a_server_that_ignores_stream_answers_json(fake_openai: FakeOpenAI) -> None:
+    fake_openai.streaming = "json"
+    fake_openai.chat("plain")
+    response = httpx2.post(
+        f"{fake_openai.base_url}/chat/completions",
+        json={"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True},
+        headers={"Authorization": "Bearer sk-test"},
+    )
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["choices"][0]["message"]["content"] == "plain"
+
+
+def test_a_server_that_refuses_stream_answers_400_and_keeps_the_step(
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.streaming = "refuse"
+    fake_openai.chat("plain")
+    client = client_for(fake_openai)
+
+    with pytest.raises(openai.BadRequestError):
+        stream(client, "hi")
+    assert ask(client, "hi").choices[0].message.content == "plain"

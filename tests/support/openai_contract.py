@@ -18,6 +18,12 @@ file itself is never changed):
 The multipart loader also maps the SDK's ``keywords[]`` field names (the openai SDK serialises
 arrays in bracket style) to the schema's ``keywords``.
 
+A streamed chat answer (``text/event-stream``) is checked event by event: each ``data:`` line but
+the closing ``[DONE]`` must be a ``CreateChatCompletionStreamResponse`` (openapi-core reads no
+event streams). That schema marks null values with OpenAPI 3.0's ``nullable: true`` inside a 3.1
+document (``finish_reason`` and ``logprobs`` are null in every chunk the service sends but the
+last), so for this check a copy of the schemas reads ``nullable`` as "or null" (workaround 4).
+
 Statuses the spec does not document for an operation (it documents only 200 and 429 for chat
 completions and transcriptions) are checked against ``components.schemas.ErrorResponse``. The spec
 documents only JSON and event streams for a transcription; the service answers ``text/plain`` for
@@ -26,6 +32,7 @@ documents only JSON and event streams for a transcription; the service answers `
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -107,6 +114,18 @@ def _strip_discriminators(node: Any) -> None:
             _strip_discriminators(value)
 
 
+def _nullable_as_null(node: Any) -> Any:
+    # Workaround 4: OpenAPI 3.0's `nullable: true` in a 3.1 document becomes "or null".
+    if isinstance(node, dict):
+        out = {key: _nullable_as_null(value) for key, value in node.items()}
+        if out.pop("nullable", False) is True:
+            return {"anyOf": [out, {"type": "null"}]}
+        return out
+    if isinstance(node, list):
+        return [_nullable_as_null(value) for value in node]
+    return node
+
+
 def _octet_stream_loads(value: bytes | str, **parameters: str) -> str:
     # Workaround 3: in 3.1 mode a "string/binary" must be a str, so bytes become latin-1 text.
     if isinstance(value, bytes):
@@ -140,6 +159,7 @@ def _as_text(value: bytes | str) -> str:
 class _LoadedSpec:
     api: Any  # openapi_core.OpenAPI
     error_response_validator: Any  # a jsonschema validator for components.schemas.ErrorResponse
+    stream_chunk_validator: Any  # ... and for CreateChatCompletionStreamResponse (one event)
     documented_statuses: dict[tuple[str, str], frozenset[str]]
     version: str
 
@@ -166,6 +186,10 @@ def _load(path: Path) -> _LoadedSpec:
         "$ref": "#/components/schemas/ErrorResponse",
         "components": document["components"],
     }
+    chunk_schema = {
+        "$ref": "#/components/schemas/CreateChatCompletionStreamResponse",
+        "components": _nullable_as_null(copy.deepcopy(document["components"])),
+    }
     statuses: dict[tuple[str, str], frozenset[str]] = {}
     for path_name, item in document.get("paths", {}).items():
         for method, operation in item.items():
@@ -174,6 +198,7 @@ def _load(path: Path) -> _LoadedSpec:
     return _LoadedSpec(
         api=api,
         error_response_validator=OAS31Validator(error_schema),
+        stream_chunk_validator=OAS31Validator(chunk_schema),
         documented_statuses=statuses,
         version=str(document.get("info", {}).get("version", "?")),
     )
@@ -302,6 +327,8 @@ def _validate_response(
             f"{label} response {status}: ErrorResponse {e.json_path}: {_truncate(e.message)}"
             for e in errors[:5]
         ]
+    if exchange.status == 200 and content_type == "text/event-stream":
+        return _validate_events(loaded, exchange, label)
     if (
         exchange.status == 200
         and content_type == "text/plain"
@@ -320,6 +347,31 @@ def _validate_response(
     except Exception as exc:  # as above: report every failure, whatever its class
         return [f"{label} response {status}: {_describe(exc)}"]
     return []
+
+
+def _validate_events(loaded: _LoadedSpec, exchange: HttpExchange, label: str) -> list[str]:
+    """Check each event of a streamed chat answer against the chunk schema."""
+    if not exchange.path.endswith("/chat/completions"):
+        return [f"{label} response: an event stream where the spec documents none"]
+    problems: list[str] = []
+    text = exchange.response_body.decode("utf-8", errors="replace")
+    for number, block in enumerate(text.split("\n\n"), 1):
+        for line in block.splitlines():
+            if not line.startswith("data:"):
+                continue
+            data = line[len("data:") :].strip()
+            if data == "[DONE]":
+                continue
+            try:
+                chunk = json.loads(data)
+            except ValueError:
+                problems.append(f"{label} event {number}: data is not JSON")
+                continue
+            errors = sorted(loaded.stream_chunk_validator.iter_errors(chunk), key=str)
+            problems += [
+                f"{label} event {number}: {e.json_path}: {_truncate(e.message)}" for e in errors[:3]
+            ]
+    return problems[:5]
 
 
 def contract_counts() -> tuple[int, int, int]:

@@ -97,3 +97,64 @@ def wait_menu_closed(desk: VirtualDesktop, menu: tuple[int, int, int, int]) -> N
             return
         time.sleep(0.05)
     raise AssertionError("the menu did not close")
+
+
+def menu_labels(desk: VirtualDesktop, name: str = "segue") -> list[str]:
+    """The tray menu's item labels, as the desktop's panel gets them (separators left out).
+
+    AppIndicator publishes the menu over D-Bus (``com.canonical.dbusmenu`` at
+    ``/org/ayatana/NotificationItem/NAME/Menu``) for StatusNotifierItem hosts, the KDE and GNOME
+    panels, which draw it from there; under trayer it also draws the same menu itself.
+    """
+    from gi.repository import Gio, GLib
+
+    bus = Gio.DBusConnection.new_for_address_sync(
+        desk.env["DBUS_SESSION_BUS_ADDRESS"],
+        Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
+        | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
+        None,
+        None,
+    )
+    try:
+        names = bus.call_sync(
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus",
+            "ListNames",
+            None,
+            GLib.VariantType("(as)"),
+            Gio.DBusCallFlags.NONE,
+            2000,
+            None,
+        ).unpack()[0]
+        for owner in (n for n in names if n.startswith(":")):
+            try:
+                _, (_, _, children) = bus.call_sync(
+                    owner,
+                    f"/org/ayatana/NotificationItem/{name}/Menu",
+                    "com.canonical.dbusmenu",
+                    "GetLayout",
+                    GLib.Variant("(iias)", (0, -1, [])),
+                    None,
+                    Gio.DBusCallFlags.NONE,
+                    2000,
+                    None,
+                ).unpack()
+            except GLib.Error:
+                continue
+            return [str(props["label"]) for _, props, _ in children if "label" in props]
+    finally:
+        bus.close_sync(None)
+    raise AssertionError(f"no tray menu named {name!r} on the session bus")
+
+
+def wait_for_label(desk: VirtualDesktop, index: int, label: str, timeout: float = 10) -> None:
+    """Wait until the tray menu's item ``index`` reads ``label``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        labels = menu_labels(desk)
+        if len(labels) > index and labels[index] == label:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the tray menu never read {label!r} at {index}: {labels}")
+        time.sleep(0.05)
