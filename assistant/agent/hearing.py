@@ -57,8 +57,9 @@ __all__ = [
 ]
 
 # Name-bearing sentences kept for a transcript the grammar does not understand. With the 52
-# spoken commands that makes about 72 sentences to score: 0.3-0.6 s on 2 cores (about 5 ms a
-# sentence). Scoring only the 24 closest by spelling and sound took a third of that and kept
+# spoken commands and up to ECHO_LIMIT echoes that makes 72-80 sentences to score: measured idle
+# on 2 cores, 72 in 270-280 ms, 78 in 320-370 ms (about 4 ms a sentence after a 20 ms
+# encoding). Scoring only the 24 closest by spelling and sound took a third of that and kept
 # every right answer, but with fewer rivals one non-command ("set an alarm for seven") passed as
 # "turn down the volume": the full set stays until a cheaper scorer allows more.
 NAMED_LIMIT = 20
