@@ -39,8 +39,10 @@ scores cannot tell such a pair apart reliably, so Segue asks even for a song the
 What is refused: "It's good." for "skip", "Play Creek, Ivera Adele, Head.", "Playin' the album
 Freeler.".
 
-Set ``SEGUE_SPEECH_ALL_VOICES=1`` to also run espeak-ng en-gb at 170 wpm, Piper faster (0.85),
-slower (1.15) and with pink noise at 15 dB SNR (about 5 more minutes; reported, with no floors).
+The default run covers the regular listener (positive and traps, both voices). Set
+``SEGUE_SPEECH_ALL_VOICES=1`` to also run the new listener (with the comparison without
+rescoring) and espeak-ng en-gb at 170 wpm, Piper faster (0.85), slower (1.15) and with pink
+noise at 15 dB SNR (about 6 more minutes; floors for the new listener, reported for the rest).
 Measured for the regular listener: 35, 38, 40 and 40 of 45 right, 0 wrong; every trap refused.
 """
 
@@ -94,14 +96,15 @@ WRONG_CEILING = {
 # (corpus, voice, with the listener's history). Traps run with the history: more of the
 # person's names means more sentences a trap could be mistaken for.
 RUNS: list[tuple[Corpus, Voice, bool]] = [
-    ("positive", ESPEAK_US, False),
-    ("positive", PIPER_JOE, False),
     ("positive", ESPEAK_US, True),
     ("positive", PIPER_JOE, True),
     ("negative", ESPEAK_US, True),
     ("negative", PIPER_JOE, True),
 ]
 if os.environ.get("SEGUE_SPEECH_ALL_VOICES"):
+    # The new listener (and, for it, the same words without rescoring), then four more voices:
+    # about 6 more minutes, kept out of the default run for the suite's 10-minute budget.
+    RUNS += [("positive", ESPEAK_US, False), ("positive", PIPER_JOE, False)]
     RUNS += [
         (corpus, voice, True)
         for voice in (PIPER_JOE_NOISY, ESPEAK_GB_FAST, PIPER_JOE_FAST, PIPER_JOE_SLOW)
