@@ -59,21 +59,29 @@ class WorldFile:
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(
-                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
-            )
-            try:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS world (id INTEGER PRIMARY KEY CHECK (id = 1), "
-                    "generation TEXT NOT NULL, format INTEGER NOT NULL, state TEXT)"
-                )
-            except sqlite3.Error:
-                db.close()
-                raise
-            self._db = db
+            # Two processes opening a new file at once: switching it to WAL can answer "database
+            # is locked" at once, without waiting, and the loser then played a world of its own
+            # (seen in CI: 6 of 12 playlists lost). The setup runs under a lock file instead.
+            with filelock.FileLock(self.path.with_name(self.path.name + ".lock"), timeout=10):
+                self._db = self._open()
         return self._db
+
+    def _open(self) -> sqlite3.Connection:
+        """A connection with the file set up (WAL, the table); call with the lock file held."""
+        db = sqlite3.connect(
+            self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS world (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                "generation TEXT NOT NULL, format INTEGER NOT NULL, state TEXT)"
+            )
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
 
     def check(self) -> None:
         """Open the file (made when missing), so a file that cannot be used is known early.
@@ -101,7 +109,7 @@ class WorldFile:
         # must not both move files (the second would move the first one's new file).
         with filelock.FileLock(self.path.with_name(self.path.name + ".lock"), timeout=10):
             try:
-                self._connect()
+                self._db = self._db or self._open()
                 return
             except sqlite3.OperationalError:
                 raise
