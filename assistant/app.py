@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from assistant.agent.agent import QUESTION_TTL
 from assistant.config import Settings
 from assistant.errors import ConfigError, SecretStoreUnavailable, SegueError
 from assistant.secrets import OPENAI_API_KEY, MemoryKeyring, SecretStore
@@ -41,7 +42,10 @@ logger = logging.getLogger(__name__)
 
 KNOWLEDGE_FILE = "knowledge.sqlite3"
 BUILDS_FILE = "builds.sqlite3"
-UNFINISHED_BUILD_WINDOW = 3600.0  # seconds "try again" reaches back for an unfinished build
+# How far back "try again" reaches for an unfinished playlist build: as long as Segue's own
+# questions and retries last, so "try again" finishes the build that just failed (in this process
+# or one that was killed), never one from an hour of other commands ago.
+UNFINISHED_BUILD_WINDOW = QUESTION_TTL
 KEYRING_LOCK_FILE = "keyring.lock"
 THIS_COMPUTER_FILE = "this-computer.sqlite3"  # which listed Spotify player is this computer's
 DEMO_WORLD_FILE = "demo-world.sqlite3"  # the demo's Spotify, shared by every demo process

@@ -67,3 +67,16 @@ def test_demo_mode_keeps_builds_in_memory(tmp_path: Path) -> None:
     assert reply.ok and reply.text.startswith("Created “Songs by Nina Simone” with")
     # The demo's Spotify ends with the process: a build record on disk would outlive it.
     assert not (data_dir / app.BUILDS_FILE).exists()
+
+
+def test_try_again_reaches_back_only_as_long_as_segues_questions_last(tmp_path: Path) -> None:
+    # "try again" finishes the build that just failed, not one from an hour of other commands.
+    clock = Clock()
+    store = BuildStore(tmp_path / "builds.sqlite3", clock=clock)
+    started(store)
+    clock.now += app.UNFINISHED_BUILD_WINDOW - 1
+    found = store.latest_unfinished(within=app.UNFINISHED_BUILD_WINDOW)
+    assert found is not None and found.request == REQUEST
+    clock.now += 2
+    assert store.latest_unfinished(within=app.UNFINISHED_BUILD_WINDOW) is None
+    assert app.UNFINISHED_BUILD_WINDOW <= 300  # the agent's own five minutes

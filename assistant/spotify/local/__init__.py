@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 from assistant.spotify.models import RepeatMode
 
@@ -36,19 +36,8 @@ Command = Literal[
 
 LocalState = Literal["playing", "paused", "stopped"]
 
-TRANSPORT: frozenset[Command] = frozenset(
-    {
-        "play",
-        "pause",
-        "next",
-        "previous",
-        "seek",
-        "shuffle",
-        "repeat_off",
-        "repeat_track",
-        "repeat_context",
-    }
-)
+# Every command but opening a URI and the volume (which the real app ignores over MPRIS).
+TRANSPORT: frozenset[Command] = frozenset(get_args(Command)) - {"open_uri", "volume"}
 """The transport commands every local interface offers, as far as the app lets it."""
 
 REPEAT_COMMANDS: dict[RepeatMode, Command] = {
