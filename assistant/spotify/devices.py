@@ -17,6 +17,8 @@ recovery costs three more requests (the device list, the transfer, the play agai
 that id is known and Spotify was lately seen with nothing active elsewhere (by the warm-up's
 device list, or the last command that played here): a play with a ``device_id`` also makes that
 device the active one, so it is sent only when no other device (a phone) would lose playback.
+That sighting is kept beside the id in the data dir, so a new ``segue say`` process, which has
+no warm-up, plays in two requests too after a play here a few minutes before.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ CREATE TABLE IF NOT EXISTS this_computer (
     device_id TEXT NOT NULL,
     name TEXT NOT NULL,
     learned_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS free_sighting (
+    slot INTEGER PRIMARY KEY CHECK (slot = 0),
+    seen_at REAL
 )
 """
 
@@ -111,6 +117,7 @@ class DeviceMemory:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         self._device_id: str | None = None
+        self._free_at: float | None = None
 
     def get(self) -> str | None:
         """The remembered device id, if any."""
@@ -141,13 +148,40 @@ class DeviceMemory:
         except (sqlite3.Error, OSError) as err:
             logger.warning("Could not write %s: %s", self.path, err)
 
+    def free_at(self) -> float | None:
+        """When (wall-clock seconds) Spotify was last seen with nothing active but this computer.
+
+        None when another device was active at the last sighting, or nothing is known.
+        """
+        if self.path is not None and self.path.exists():
+            try:
+                with closing(self._connect()) as db:
+                    row = db.execute("SELECT seen_at FROM free_sighting").fetchone()
+                return float(row[0]) if row is not None and row[0] is not None else None
+            except (sqlite3.Error, OSError) as err:
+                logger.warning("Could not read %s: %s", self.path, err)
+        return self._free_at
+
+    def note_free(self, at: float | None) -> None:
+        """Note the last sighting: ``at`` (wall-clock seconds) when free, None when not."""
+        self._free_at = at
+        if self.path is None:
+            return
+        try:
+            with closing(self._connect()) as db, db:
+                db.execute(
+                    "INSERT OR REPLACE INTO free_sighting (slot, seen_at) VALUES (0, ?)", (at,)
+                )
+        except (sqlite3.Error, OSError) as err:
+            logger.warning("Could not write %s: %s", self.path, err)
+
     def _connect(self) -> sqlite3.Connection:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=5.0)
         try:
             with db:
-                db.execute(_MEMORY_SCHEMA)
+                db.executescript(_MEMORY_SCHEMA)
         except sqlite3.Error:
             db.close()
             raise
@@ -167,6 +201,8 @@ class LocalPlayer:
         poll_interval: Seconds between device list requests while waiting.
         sleep: Waits between polls (injectable for tests).
         clock: Monotonic clock for the wait.
+        wall_clock: Wall-clock seconds for the sighting of a free Spotify, which other Segue
+            processes read from the memory (see :data:`FREE_SECONDS`).
         launch: Starts a command; the default runs it detached with its output discarded.
         memory: Remembers which listed computer is this one; in memory only by default.
     """
@@ -181,6 +217,7 @@ class LocalPlayer:
         poll_interval: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
         launch: Callable[[Sequence[str]], None] | None = None,
         memory: DeviceMemory | None = None,
     ) -> None:
@@ -194,11 +231,9 @@ class LocalPlayer:
         self._poll_interval = poll_interval
         self._sleep = sleep
         self._clock = clock
+        self._wall_clock = wall_clock
         self._launch = launch
         self._process: subprocess.Popen[bytes] | None = None
-        # When Spotify was last seen with no device active but (perhaps) this one; None when
-        # another device was active then, or nothing is known.
-        self._free_at: float | None = None
 
     def _names(self) -> set[str]:
         names = set()
@@ -245,7 +280,8 @@ class LocalPlayer:
             :data:`FREE_SECONDS` with no device active but this one; else None (play on the
             active device).
         """
-        if self._free_at is None or self._clock() - self._free_at >= FREE_SECONDS:
+        free_at = self._memory.free_at()
+        if free_at is None or not 0 <= self._wall_clock() - free_at < FREE_SECONDS:
             return None
         return self._memory.get()
 
@@ -285,15 +321,16 @@ class LocalPlayer:
                 # The remembered player is not listed now (the app was closed or reinstalled):
                 # the usual way, from the active device.
                 logger.info("This computer's player did not take the play (%s)", err)
-                self._free_at = None
+                self._memory.note_free(None)
             else:
-                self._free_at = self._clock()
+                self._memory.note_free(self._wall_clock())
                 return result
         if not recover:
             return start(None)
         result, recovered = self._run(lambda: start(None))
         if not recovered:
-            self._free_at = None  # it went to the active device: which one is not known
+            # It went to the active device: which one is not known.
+            self._memory.note_free(None)
         return result
 
     def run(self, action: Callable[[], T]) -> T:
@@ -338,7 +375,7 @@ class LocalPlayer:
             logger.info("Moving playback to this computer's Spotify (%s)", device.name)
             self._client.transfer(device.id, play=False)
         result = action()
-        self._free_at = self._clock()  # this computer is the active player now
+        self._memory.note_free(self._wall_clock())  # this computer is the active player now
         return result, True
 
     def _observe(self, devices: Sequence[Device]) -> None:
@@ -348,7 +385,7 @@ class LocalPlayer:
             self._memory.remember(here.id, here.name)
         active = [d for d in devices if d.is_active]
         free = not active or (here is not None and active[0].id == here.id)
-        self._free_at = self._clock() if free else None
+        self._memory.note_free(self._wall_clock() if free else None)
 
     def _start_and_wait(self, before: Sequence[Device]) -> Device:
         """Start the app here and return the player it brings online.

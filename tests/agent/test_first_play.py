@@ -10,28 +10,54 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from assistant.agent import intents
+from assistant.agent.agent import Agent
+from assistant.agent.spotify_tools import SpotifyTools
+from assistant.agent.tools import ToolRegistry
+from assistant.pipeline import Pipeline, Utterance
 from assistant.sim import Exchange, SimulatedSpotify
 from assistant.spotify.client import SpotifyClient
-from assistant.spotify.devices import LocalPlayer
+from assistant.spotify.devices import DeviceMemory, LocalPlayer
 from tests.agent.conftest import Segue
 
 SONG = "play Bohemian Rhapsody by Queen"
 
 
 @pytest.fixture
-def player(client: SpotifyClient, sim: SimulatedSpotify, launched: list[list[str]]) -> LocalPlayer:
+def memory_file(tmp_path: Path) -> Path:
+    """Where this computer's player is remembered (the data dir's this-computer.sqlite3)."""
+    return tmp_path / "data" / "this-computer.sqlite3"
+
+
+@pytest.fixture
+def player(
+    client: SpotifyClient, sim: SimulatedSpotify, launched: list[list[str]], memory_file: Path
+) -> LocalPlayer:
     """This computer's player; "starting the app" brings the simulator's Computer online."""
+    return player_of(client, sim, launched, memory_file)
+
+
+def player_of(
+    client: SpotifyClient, sim: SimulatedSpotify, launched: list[list[str]], memory_file: Path
+) -> LocalPlayer:
     name = computer_of(sim)["name"]  # sim.devices lists online devices only
 
     def launch(command: Sequence[str]) -> None:
         launched.append(list(command))
         sim.set_device_online(name, True)
 
-    return LocalPlayer(client, device_name=None, poll_interval=0.01, launch=launch)
+    return LocalPlayer(
+        client,
+        device_name=None,
+        poll_interval=0.01,
+        launch=launch,
+        memory=DeviceMemory(memory_file),
+    )
 
 
 def requests_since(sim: SimulatedSpotify, before: int) -> list[tuple[str, str, int]]:
@@ -98,6 +124,35 @@ def test_after_a_play_here_the_next_play_from_idle_takes_two_requests(
     ]
     snapshot = sim.snapshot()
     assert snapshot["active_device_id"] == computer["id"] and snapshot["is_playing"]
+
+
+def test_a_new_process_after_a_play_here_plays_from_idle_in_two_requests(
+    segue: Callable[..., Segue],
+    sim: SimulatedSpotify,
+    client: SpotifyClient,
+    launched: list[list[str]],
+    memory_file: Path,
+) -> None:
+    # `segue say "play ..."`, then minutes later another `segue say "play ..."`: a new process
+    # with no warm-up reads the last sighting from the data dir, beside the remembered id.
+    computer = computer_of(sim)
+    assert segue(llm=False).say(SONG).ok
+    go_idle(sim, computer["name"])
+    player = player_of(client, sim, launched, memory_file)
+    tools = SpotifyTools(client, player)
+    fresh = Pipeline(Agent(ToolRegistry(tools), fast_path=intents.parse, llm=None))
+    before = len(sim.exchanges)
+
+    reply = fresh.handle(Utterance(text="play Creep by Radiohead", source="test"))
+
+    assert reply.ok, reply.text
+    assert [path for _, path, _ in requests_since(sim, before)] == [
+        "/v1/search",
+        "/v1/me/player/play",
+    ]
+    snapshot = sim.snapshot()
+    assert snapshot["active_device_id"] == computer["id"] and snapshot["is_playing"]
+    assert "Creep" in reply.text
 
 
 def test_a_phone_that_plays_keeps_playing(
