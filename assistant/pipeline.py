@@ -9,6 +9,7 @@ what to show and speak, which tool calls ran, and where the time went.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,6 +37,14 @@ NO_SPEECH_TO_TEXT = (
 NOTHING_SAID = "I didn't catch a command."
 NOTHING_HEARD = "I didn't hear anything."
 RESEND_HINT = "Say “try again” to send the same recording once more."
+MICROPHONE_NOT_ALLOWED = (
+    "The microphone sent only silence: macOS has not let Segue use it. Allow it under System "
+    "Settings, Privacy & Security, Microphone (for Segue or the terminal that runs it)."
+)
+# macOS gives an app it has not allowed the microphone a stream of exact zeros, with no error. A
+# real input is never that quiet for this long (even a room's hush has some hiss), while its
+# first buffers after opening may be zeros: a whole recording of them means "not allowed".
+NOT_ALLOWED_AFTER_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -184,6 +193,8 @@ class Pipeline:
         keep_recordings: A folder to save every spoken command in as a WAV file; None (the
             default) writes no audio to disk.
         timer: High-resolution clock for the timings.
+        platform: ``sys.platform`` of this computer: on macOS a recording of exact zeros says
+            the microphone is not allowed (:data:`MICROPHONE_NOT_ALLOWED`).
     """
 
     def __init__(
@@ -197,8 +208,10 @@ class Pipeline:
         names: Callable[[], Names] | None = None,
         keep_recordings: Path | None = None,
         timer: Callable[[], float] = time.perf_counter,
+        platform: str = sys.platform,
     ) -> None:
         self.agent = agent
+        self._platform = platform
         self._stt = stt
         self._detector = detector
         self._min_speech_seconds = min_speech_seconds
@@ -285,6 +298,12 @@ class Pipeline:
         """What was said in ``recording``, or the reply that ends the command."""
         if self._keep_recordings is not None:
             self._save(recording)
+        if (
+            self._platform == "darwin"
+            and recording.duration_s >= NOT_ALLOWED_AFTER_S
+            and recording.is_digital_silence
+        ):
+            return _Heard(reply=Reply(text=MICROPHONE_NOT_ALLOWED, ok=False, urgent=True))
         if self._detector is not None and not self._detector.has_speech(
             recording, self._min_speech_seconds
         ):

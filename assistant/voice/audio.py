@@ -63,6 +63,15 @@ class Recording:
         """Length of the recording in seconds."""
         return (len(self.pcm) // 2) / self.sample_rate
 
+    @property
+    def is_digital_silence(self) -> bool:
+        """Whether every sample is exactly zero: nothing reached the input, not even its hiss.
+
+        A microphone in a room always sends some noise; exact zeros come from an input the
+        system keeps closed (on macOS, one Segue has not been allowed to use) or a muted one.
+        """
+        return not self.pcm.strip(b"\x00")
+
     def samples(self) -> npt.NDArray[np.int16]:
         """The samples as a read-only int16 array (no copy)."""
         import numpy as np

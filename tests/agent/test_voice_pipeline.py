@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import openai
 import pytest
 
 from assistant.agent.agent import NOTHING_TO_RETRY, QUESTION_TTL
 from assistant.agent.vocabulary import SpotifyVocabulary
 from assistant.pipeline import (
+    MICROPHONE_NOT_ALLOWED,
     NO_SPEECH_TO_TEXT,
     NOTHING_HEARD,
     RESEND_HINT,
@@ -98,6 +100,26 @@ def test_silence_and_a_click_are_nothing_heard_without_an_upload(
     for recording in (silence, click):
         reply = pipeline.handle(Utterance(text=None, audio=recording))
         assert not reply.ok and reply.text == NOTHING_HEARD and reply.tool_calls == ()
+    assert fake_openai.count() == 0
+
+
+def test_on_macos_a_microphone_that_sends_only_zeros_is_said_to_be_not_allowed(
+    segue: Callable[..., Segue], fake_openai: FakeOpenAI
+) -> None:
+    # macOS gives an app it has not allowed the microphone exact zeros and no error; a room's
+    # quiet always has some hiss, and the first zeros after opening do not last a second.
+    hiss = Recording(np.random.default_rng(7).integers(-3, 4, 16_000, dtype="<i2").tobytes())
+    not_allowed = Recording(bytes(2 * 16_000))
+    opening = Recording(bytes(2 * 4_000))
+    on_mac = voice(segue(llm=False), openai_stt(fake_openai), platform="darwin")
+
+    reply = on_mac.handle(Utterance(text=None, audio=not_allowed))
+
+    assert not reply.ok and reply.urgent and reply.tool_calls == ()
+    assert reply.text == MICROPHONE_NOT_ALLOWED
+    assert "Privacy & Security, Microphone" in reply.text
+    for recording in (hiss, opening):
+        assert on_mac.handle(Utterance(text=None, audio=recording)).text == NOTHING_HEARD
     assert fake_openai.count() == 0
 
 
