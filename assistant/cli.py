@@ -104,7 +104,8 @@ def _build_parser() -> argparse.ArgumentParser:
         help="run a spoken command: from a WAV/FLAC file, or from the microphone until you stop",
         description="Record one spoken command from the microphone (hands-free: it stops by "
         "itself after a short silence), or read it from a file, run it, and print the reply. "
-        "Bind `segue listen` to a desktop shortcut where global hotkeys cannot work (Wayland).",
+        "Bind `segue listen` to a desktop shortcut where the hold-to-talk hotkey cannot work "
+        "(Wayland without a global-shortcuts portal).",
     )
     listen.add_argument("--file", type=Path, help="a recording (WAV, FLAC, ...) instead of the mic")
     listen.add_argument(
