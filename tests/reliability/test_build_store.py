@@ -65,7 +65,7 @@ def test_demo_mode_keeps_builds_in_memory(tmp_path: Path) -> None:
     with app.build_assistant(Settings(), data_dir=data_dir, demo=True) as assistant:
         reply = assistant.pipeline.handle(Utterance("make a playlist of songs by Nina Simone"))
     assert reply.ok and reply.text.startswith("Created “Songs by Nina Simone” with")
-    # The demo's Spotify ends with the process: a build record on disk would outlive it.
+    # builds.sqlite3 is the account's: a demo build in it could be "finished" on the real account.
     assert not (data_dir / app.BUILDS_FILE).exists()
 
 
