@@ -691,7 +691,9 @@ def run_desktop(
                 cues=Cues(enabled=settings.cues),
                 ducker=assistant.ducker if settings.ducking else None,
                 notifier=notifier,
-                popup=PopupProcess(lambda text: box[0].on_command(text)),
+                popup=PopupProcess(
+                    lambda text: box[0].on_command(text), theme=settings.popup_theme
+                ),
                 warm_up=warm_up,
                 now_playing=now_playing,
                 devices=devices,

@@ -186,6 +186,9 @@ class Settings(BaseModel):
         description="A new command while one runs: queue it, or cancel the running one's reply.",
     )
     notifications: bool = Field(True, description="Show a desktop notification for each reply.")
+    popup_theme: Literal["system", "light", "dark"] = Field(
+        "system", description="The popup's colours: as the system's appearance, light or dark."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Level of the log file."
     )

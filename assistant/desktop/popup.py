@@ -45,6 +45,7 @@ The popup ends when its stdin closes (the parent is gone) or on "quit".
 
 from __future__ import annotations
 
+import argparse
 import logging
 import queue
 import re
@@ -59,6 +60,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from assistant.desktop.jsonlines import decode, encode, send
 from assistant.desktop.state import NowPlaying
+from assistant.desktop.theme import LIGHT, Palette, palette
 from assistant.resources import module_command
 
 if TYPE_CHECKING:
@@ -87,21 +89,6 @@ _CLOSE_TIMEOUT = 1.0
 _DOTS = 7  # dots of the working indicator
 _MORE = re.compile(r"\band (\d+) more\b")
 _LISTED = re.compile(r"(?<=\?)\s+1\. ")  # a question's numbered answers, after its "?"
-
-# A light panel in the colours of the tray icon (Spotify green for what is live).
-_BG = "#f3f4f6"
-_CARD = "#ffffff"
-_BORDER = "#dcdfe4"
-_TEXT = "#1f2328"
-_MUTED = "#656d76"
-_ACCENT = "#1db954"
-_ACCENT_DARK = "#168d40"
-_LINK = "#0a58ca"
-_QUESTION = "#0a58ca"
-_ERROR = "#b00020"
-_CHIP = "#e7f6ec"
-_TRACK = "#e3e6ea"
-_WARM = "#f5a524"
 
 _ACTIVITY_TEXT = {
     "thinking": "Working on it…",
@@ -147,12 +134,19 @@ class _Playing:
 class _PopupWindow:
     """The Tk window; every method runs on the Tk (main) thread of the popup process."""
 
-    def __init__(self, root: tk.Tk, inbox: queue.Queue[dict[str, Any] | None], out: IO[str]):
+    def __init__(
+        self,
+        root: tk.Tk,
+        inbox: queue.Queue[dict[str, Any] | None],
+        out: IO[str],
+        colours: Palette = LIGHT,
+    ):
         import tkinter as tk
         from tkinter import font as tkfont
         from tkinter import ttk
 
         self.root = root
+        self.c = colours
         self.inbox = inbox
         self.out = out
         self.history: list[str] = []
@@ -178,14 +172,25 @@ class _PopupWindow:
         root.title(TITLE)
         root.withdraw()
         root.resizable(False, False)
-        root.configure(bg=_BG)
+        root.configure(bg=self.c.bg)
         root.protocol("WM_DELETE_WINDOW", self.hide_by_user)
         if root.tk.call("tk", "windowingsystem") == "x11":
             # A dialog-type window: window managers draw it with little or no decoration and
             # keep it off the task bar.
             root.attributes("-type", "dialog")
         root.attributes("-topmost", True)
-        ttk.Style(root).theme_use("clam")
+        style = ttk.Style(root)
+        style.theme_use("clam")
+        # The one ttk widget, the conversation's scroll bar, in the panel's colours.
+        style.configure(
+            "Vertical.TScrollbar",
+            background=self.c.card,
+            troughcolor=self.c.bg,
+            bordercolor=self.c.border,
+            arrowcolor=self.c.muted,
+            lightcolor=self.c.card,
+            darkcolor=self.c.card,
+        )
 
         base = tkfont.nametofont("TkDefaultFont").copy()
         base.configure(size=10)
@@ -201,37 +206,53 @@ class _PopupWindow:
         entry_font = tkfont.nametofont("TkTextFont").copy()
         entry_font.configure(size=12)
 
-        outer = tk.Frame(root, bg=_BG, padx=12, pady=12)
+        outer = tk.Frame(root, bg=self.c.bg, padx=12, pady=12)
         outer.pack(fill="both", expand=True)
 
         # What is playing.
         self.card = tk.Frame(
-            outer, bg=_CARD, padx=10, pady=10, highlightthickness=1, highlightbackground=_BORDER
+            outer,
+            bg=self.c.card,
+            padx=10,
+            pady=10,
+            highlightthickness=1,
+            highlightbackground=self.c.border,
         )
         self.card.pack(fill="x")
         self.art = tk.Canvas(
-            self.card, width=ART_SIZE, height=ART_SIZE, bg=_TRACK, highlightthickness=0
+            self.card, width=ART_SIZE, height=ART_SIZE, bg=self.c.track, highlightthickness=0
         )
         self.art.pack(side="left")
-        about = tk.Frame(self.card, bg=_CARD, padx=10)
+        about = tk.Frame(self.card, bg=self.c.card, padx=10)
         about.pack(side="left", fill="both", expand=True)
         self.title_label = tk.Label(
-            about, text="Nothing playing", font=self.title_font, bg=_CARD, fg=_TEXT, anchor="w"
+            about,
+            text="Nothing playing",
+            font=self.title_font,
+            bg=self.c.card,
+            fg=self.c.text,
+            anchor="w",
         )
         self.title_label.pack(fill="x")
         self.artist_label = tk.Label(
-            about, text="", font=self.font, bg=_CARD, fg=_MUTED, anchor="w"
+            about, text="", font=self.font, bg=self.c.card, fg=self.c.muted, anchor="w"
         )
         self.artist_label.pack(fill="x")
-        self.progress = tk.Canvas(about, height=4, bg=_CARD, highlightthickness=0)
+        self.progress = tk.Canvas(about, height=4, bg=self.c.card, highlightthickness=0)
         self.progress.pack(fill="x", pady=(8, 2))
-        self.time_label = tk.Label(about, text="", font=self.small, bg=_CARD, fg=_MUTED, anchor="w")
+        self.time_label = tk.Label(
+            about, text="", font=self.small, bg=self.c.card, fg=self.c.muted, anchor="w"
+        )
         self.time_label.pack(fill="x")
 
         # The conversation.
-        talk = tk.Frame(outer, bg=_CARD, highlightthickness=1, highlightbackground=_BORDER)
+        talk = tk.Frame(
+            outer, bg=self.c.card, highlightthickness=1, highlightbackground=self.c.border
+        )
         talk.pack(fill="both", expand=True, pady=(10, 0))
-        self.text = _text_box(talk, font=self.font, bg=_CARD, height=11, link_tag="link")
+        self.text = _text_box(
+            talk, font=self.font, bg=self.c.card, fg=self.c.text, height=11, link_tag="link"
+        )
         self.text.configure(padx=10, pady=8)
         # The scroll bar shows only once the conversation outgrows its box.
         self.scroll = ttk.Scrollbar(talk, orient="vertical", command=self.text.yview)
@@ -239,29 +260,29 @@ class _PopupWindow:
         self.text.configure(yscrollcommand=self._scrolled)
         self.text.pack(side="left", fill="both", expand=True)
         self.text.tag_configure(
-            "command", font=self.bold, justify="right", spacing1=8, foreground=_TEXT
+            "command", font=self.bold, justify="right", spacing1=8, foreground=self.c.text
         )
         self.text.tag_configure(
-            "heard", font=self.italic, justify="right", spacing1=8, foreground=_MUTED
+            "heard", font=self.italic, justify="right", spacing1=8, foreground=self.c.muted
         )
-        self.text.tag_configure("reply", spacing1=3, foreground=_TEXT)
-        self.text.tag_configure("error", spacing1=3, foreground=_ERROR)
-        self.text.tag_configure("question", spacing1=3, foreground=_QUESTION, font=self.bold)
-        self.text.tag_configure("item", lmargin1=14, lmargin2=28, foreground=_MUTED)
-        self.text.tag_configure("hint", foreground=_MUTED, font=self.italic)
-        self.text.tag_configure("link", foreground=_LINK, underline=True)
+        self.text.tag_configure("reply", spacing1=3, foreground=self.c.text)
+        self.text.tag_configure("error", spacing1=3, foreground=self.c.error)
+        self.text.tag_configure("question", spacing1=3, foreground=self.c.question, font=self.bold)
+        self.text.tag_configure("item", lmargin1=14, lmargin2=28, foreground=self.c.muted)
+        self.text.tag_configure("hint", foreground=self.c.muted, font=self.italic)
+        self.text.tag_configure("link", foreground=self.c.link, underline=True)
 
         # The answers to a question (packed above the activity row while a question waits).
-        self.options_frame = tk.Frame(outer, bg=_BG, pady=6)
+        self.options_frame = tk.Frame(outer, bg=self.c.bg, pady=6)
 
         # What Segue is doing.
-        activity = tk.Frame(outer, bg=_BG)
+        activity = tk.Frame(outer, bg=self.c.bg)
         activity.pack(fill="x", pady=(8, 0))
         self.activity_row = activity
-        self.meter = tk.Canvas(activity, width=150, height=14, bg=_BG, highlightthickness=0)
+        self.meter = tk.Canvas(activity, width=150, height=14, bg=self.c.bg, highlightthickness=0)
         self.meter.pack(side="left")
         self.activity_label = tk.Label(
-            activity, text="", font=self.small, bg=_BG, fg=_MUTED, anchor="w"
+            activity, text="", font=self.small, bg=self.c.bg, fg=self.c.muted, anchor="w"
         )
         self.activity_label.pack(side="left", fill="x", padx=(8, 0))
 
@@ -270,22 +291,22 @@ class _PopupWindow:
             outer,
             text="Type a command: Enter runs it, Esc hides.",
             font=self.small,
-            bg=_BG,
-            fg=_MUTED,
+            bg=self.c.bg,
+            fg=self.c.muted,
             anchor="w",
         ).pack(fill="x", pady=(8, 2))
         self.entry = tk.Entry(
             outer,
             font=entry_font,
             relief="flat",
-            bg=_CARD,
-            fg=_TEXT,
-            insertbackground=_TEXT,
+            bg=self.c.card,
+            fg=self.c.text,
+            insertbackground=self.c.text,
             highlightthickness=2,
-            highlightcolor=_ACCENT,
-            highlightbackground=_BORDER,
-            selectbackground="#b6e3c6",
-            selectforeground=_TEXT,
+            highlightcolor=self.c.accent,
+            highlightbackground=self.c.border,
+            selectbackground=self.c.chip_border,
+            selectforeground=self.c.text,
         )
         self.entry.pack(fill="x", ipady=4)
         self.entry.bind("<Return>", self._on_return)
@@ -301,21 +322,25 @@ class _PopupWindow:
         root.bind("<FocusOut>", self._focus_changed, add="+")
 
         # What you can say.
-        head = tk.Frame(outer, bg=_BG)
+        head = tk.Frame(outer, bg=self.c.bg)
         head.pack(fill="x", pady=(10, 2))
-        tk.Label(head, text="What you can say", font=self.bold, bg=_BG, fg=_TEXT, anchor="w").pack(
-            side="left"
-        )
+        tk.Label(
+            head, text="What you can say", font=self.bold, bg=self.c.bg, fg=self.c.text, anchor="w"
+        ).pack(side="left")
         self.examples_toggle = tk.Label(
-            head, text="", font=self.small, bg=_BG, fg=_LINK, cursor="hand2"
+            head, text="", font=self.small, bg=self.c.bg, fg=self.c.link, cursor="hand2"
         )
         self.examples_toggle.pack(side="right")
         self.examples_toggle.bind("<Button-1>", lambda _e: self._toggle_examples())
-        self.examples_text = _text_box(outer, font=self.small, bg=_BG, height=3, link_tag="chip")
+        self.examples_text = _text_box(
+            outer, font=self.small, bg=self.c.bg, fg=self.c.text, height=3, link_tag="chip"
+        )
         self.examples_text.configure(spacing1=2, spacing3=2)
         self.examples_text.pack(fill="x")
-        self.examples_text.tag_configure("chip", background=_CHIP, foreground=_ACCENT_DARK)
-        self.examples_text.tag_configure("category", foreground=_MUTED, font=self.bold)
+        self.examples_text.tag_configure(
+            "chip", background=self.c.chip, foreground=self.c.accent_text
+        )
+        self.examples_text.tag_configure("category", foreground=self.c.muted, font=self.bold)
 
         self._draw_art(None)
         self._draw_now_playing()
@@ -481,7 +506,11 @@ class _PopupWindow:
             step = width / METER_BARS
             lit = round(self.level * METER_BARS)
             for bar in range(METER_BARS):
-                colour = (_ACCENT if bar < METER_BARS * 0.75 else _WARM) if bar < lit else _TRACK
+                colour = (
+                    (self.c.accent if bar < METER_BARS * 0.75 else self.c.warm)
+                    if bar < lit
+                    else self.c.track
+                )
                 x = bar * step
                 canvas.create_rectangle(x, 1, x + step - 2, height - 1, fill=colour, outline="")
         elif self.activity == "thinking":
@@ -494,7 +523,13 @@ class _PopupWindow:
             for dot in range(_DOTS):
                 x = step * dot + step / 2
                 near = abs(dot - lead)
-                colour = _ACCENT if near == 0 else "#8fd9a8" if near == 1 else _TRACK
+                colour = (
+                    self.c.accent
+                    if near == 0
+                    else self.c.accent_soft
+                    if near == 1
+                    else self.c.track
+                )
                 canvas.create_oval(
                     x - radius,
                     height / 2 - radius,
@@ -588,13 +623,13 @@ class _PopupWindow:
                 self.options_frame,
                 text=option,
                 font=self.bold,
-                bg=_CHIP,
-                fg=_ACCENT_DARK,
+                bg=self.c.chip,
+                fg=self.c.accent_text,
                 padx=10,
                 pady=4,
                 cursor="hand2",
                 highlightthickness=1,
-                highlightbackground="#b6e3c6",
+                highlightbackground=self.c.chip_border,
             )
             button.bind("<Button-1>", _on_click(self._answer, option))
             button.grid(row=number // 3, column=number % 3, padx=(0, 6), pady=(0, 4), sticky="w")
@@ -648,7 +683,7 @@ class _PopupWindow:
             ART_SIZE // 2,
             ART_SIZE // 2,
             text="♪",
-            fill=_MUTED,
+            fill=self.c.muted,
             font=(self.font.actual("family"), 24),
         )
         return False
@@ -673,10 +708,10 @@ class _PopupWindow:
         canvas = self.progress
         canvas.delete("all")
         width = max(canvas.winfo_width(), int(canvas.winfo_reqwidth()))
-        canvas.create_rectangle(0, 0, width, 4, fill=_TRACK, outline="")
+        canvas.create_rectangle(0, 0, width, 4, fill=self.c.track, outline="")
         if playing.duration_ms:
             done = width * min(1.0, position / playing.duration_ms)
-            canvas.create_rectangle(0, 0, done, 4, fill=_ACCENT, outline="")
+            canvas.create_rectangle(0, 0, done, 4, fill=self.c.accent, outline="")
 
     def _tick_progress(self) -> None:
         if self._closing:
@@ -784,6 +819,7 @@ class _PopupWindow:
         last = next((line for line in reversed(self.lines) if line.role not in _SAID), None)
         return {
             "type": "state",
+            "theme": self.c.name,
             "visible": self.visible,
             "busy": self.busy,
             "activity": self.activity,
@@ -904,7 +940,9 @@ class _PopupWindow:
 _SAID = ("command", "heard")
 
 
-def _text_box(parent: tk.Misc, *, font: Any, bg: str, height: int, link_tag: str) -> tk.Text:
+def _text_box(
+    parent: tk.Misc, *, font: Any, bg: str, fg: str, height: int, link_tag: str
+) -> tk.Text:
     """A text box the person reads and clicks in (no typing), the mouse a hand over ``link_tag``."""
     import tkinter as tk
 
@@ -915,7 +953,7 @@ def _text_box(parent: tk.Misc, *, font: Any, bg: str, height: int, link_tag: str
         wrap="word",
         font=font,
         bg=bg,
-        fg=_TEXT,
+        fg=fg,
         relief="flat",
         highlightthickness=0,
         cursor="arrow",
@@ -1007,7 +1045,8 @@ def run_popup(
     Args:
         stdin: Where messages come from (default ``sys.stdin``).
         stdout: Where messages go (default ``sys.stdout``).
-        argv: Unused; reserved for options.
+        argv: Options: ``--theme light|dark|system`` (the ``popup_theme`` setting; "system",
+            the default, follows the system's light or dark appearance).
     """
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -1018,6 +1057,7 @@ def run_popup(
             reconfigure(encoding="utf-8", errors="replace")
     import tkinter as tk
 
+    options = _options(argv)
     try:
         root = tk.Tk(className=TITLE)
     except tk.TclError as err:
@@ -1025,7 +1065,7 @@ def run_popup(
         stdout.flush()
         return 1
     inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
-    window = _PopupWindow(root, inbox, stdout)
+    window = _PopupWindow(root, inbox, stdout, palette(options.theme))
     # Tk is not thread-safe: a reader thread only queues what it reads, and the Tk loop polls
     # that queue.
     threading.Thread(
@@ -1035,6 +1075,13 @@ def run_popup(
     root.after(_POLL_MS, window.poll)
     root.mainloop()
     return 0
+
+
+def _options(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m assistant.desktop.popup", add_help=False)
+    parser.add_argument("--theme", choices=("system", "light", "dark"), default="system")
+    # Options from a newer parent are left alone: the popup opens with what it knows.
+    return parser.parse_known_args(list(argv))[0]
 
 
 # -- the parent side --------------------------------------------------------------------------
@@ -1058,6 +1105,7 @@ class PopupProcess:
         on_error: Called (on the reader thread) with a sentence when the window cannot open.
         examples: Gives the "what you can say" lists (featured, all by category), sent to each
             new popup from the reader thread; None sends none.
+        theme: The ``popup_theme`` setting: "system", "light" or "dark".
     """
 
     def __init__(
@@ -1069,8 +1117,10 @@ class PopupProcess:
         on_error: Callable[[str], None] | None = None,
         examples: Callable[[], tuple[Sequence[str], Sequence[tuple[str, str]]]]
         | None = grammar_examples,
+        theme: str = "system",
     ) -> None:
         self._on_command = on_command
+        self._theme = theme
         self._on_hidden = on_hidden
         self._on_error = on_error
         self._examples = examples
@@ -1232,7 +1282,11 @@ class PopupProcess:
         self._ready.clear()
         self._attended = False
         proc = subprocess.Popen(
-            module_command("assistant.desktop.popup", python=self._python),
+            [
+                *module_command("assistant.desktop.popup", python=self._python),
+                "--theme",
+                self._theme,
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -24,7 +24,9 @@ from PIL import Image, ImageChops
 from assistant.agent import grammar
 from assistant.desktop.popup import PopupProcess
 from assistant.desktop.state import NowPlaying
+from assistant.desktop.theme import DARK, LIGHT
 from tests.desktop_input.conftest import PopupDriver, process_gone, wait_until
+from tests.desktop_portal.fake_portal import FakePortal
 from tests.support.desktop import ARTIFACTS, DesktopError, VirtualDesktop
 
 SCREEN_WIDTH = 1024
@@ -367,3 +369,44 @@ def test_without_a_display_the_popup_says_it_cannot_open(monkeypatch: pytest.Mon
         wait_until(lambda: not popup.running, 5, "the popup process exiting")
     finally:
         popup.close()
+
+
+def test_the_popup_follows_the_systems_dark_appearance(
+    desktop: VirtualDesktop, popup: PopupDriver
+) -> None:
+    # The desktop's portal says the person chose dark; the popup ("system", the default)
+    # opens dark: its panel dark, its words light, what is live still green.
+    portal = FakePortal(desktop.env["DBUS_SESSION_BUS_ADDRESS"], color_scheme=1)
+    with portal:
+        popup.show()
+        popup.type_line("next")
+        assert popup.command() == "next"
+        popup.popup.send_now_playing(
+            NowPlaying(
+                "Creep — Radiohead",
+                title="Creep",
+                artist="Radiohead",
+                album="Pablo Honey",
+                progress_ms=61_000,
+                duration_ms=238_000,
+            )
+        )
+        popup.popup.send_reply("Skipped to “Creep” by Radiohead.", True)
+        state = popup.wait_state(lambda s: not s["busy"] and s["now_playing"] is not None)
+
+    assert state["theme"] == "dark"
+    window = desktop.grab(_box(state))
+    ARTIFACTS.mkdir(exist_ok=True)
+    window.save(ARTIFACTS / "popup-dark.png")
+    total = window.width * window.height
+    dark = _pixels(window, _rgb(DARK.bg), tolerance=12) + _pixels(
+        window, _rgb(DARK.card), tolerance=12
+    )
+    assert dark > total * 0.6, "the panel is not dark"
+    assert _pixels(window, _rgb(LIGHT.bg), tolerance=12) == 0, "light panel colours remain"
+    assert _pixels(window, _rgb(DARK.text), tolerance=40) > 50, "no light words to read"
+    assert _pixels(window, GREEN) > 0, "no progress bar"
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)

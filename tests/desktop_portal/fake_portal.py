@@ -7,6 +7,8 @@ It owns ``org.freedesktop.portal.Desktop`` and serves, at ``/org/freedesktop/por
   (``.../request/SENDER/TOKEN`` from the caller's ``handle_token``) at once and answers later with
   ``org.freedesktop.portal.Request.Response(u, a{sv})`` on that path;
 - ``org.freedesktop.host.portal.Registry.Register``;
+- ``org.freedesktop.portal.Settings``: ``ReadOne`` (version 2) and ``Read`` (version 1, whose
+  answer is a variant inside a variant) of ``org.freedesktop.appearance`` ``color-scheme``;
 - the session objects (``.../session/SENDER/TOKEN``) with ``Session.Close``.
 
 Like the real frontend it sends every signal to the caller alone (unicast): Response, Activated,
@@ -40,6 +42,8 @@ SHORTCUTS = "org.freedesktop.portal.GlobalShortcuts"
 REQUEST = "org.freedesktop.portal.Request"
 SESSION = "org.freedesktop.portal.Session"
 REGISTRY = "org.freedesktop.host.portal.Registry"
+SETTINGS = "org.freedesktop.portal.Settings"
+APPEARANCE = "org.freedesktop.appearance"
 PROPERTIES = "org.freedesktop.DBus.Properties"
 VERSION = 2
 
@@ -80,6 +84,10 @@ class FakePortal(BusService):
             dialog stays open).
         chosen_trigger: The keys the person picks instead of the preferred ones (XDG notation).
         global_shortcuts: Whether the portal offers GlobalShortcuts (older desktops do not).
+        color_scheme: The appearance's ``color-scheme`` (0 no preference, 1 dark, 2 light);
+            None serves no Settings interface.
+        settings_version: 2 answers ``ReadOne`` and ``Read``; 1 (portals before 1.15) only
+            ``Read``.
 
     Attributes:
         registered: The application ids registered, in order.
@@ -96,8 +104,12 @@ class FakePortal(BusService):
         answer: Literal["accept", "decline", "wait"] = "accept",
         chosen_trigger: str | None = None,
         global_shortcuts: bool = True,
+        color_scheme: int | None = None,
+        settings_version: int = 2,
     ) -> None:
         super().__init__(address)
+        self.color_scheme = color_scheme
+        self.settings_version = settings_version
         self.answer = answer
         self.chosen_trigger = chosen_trigger
         self.global_shortcuts = global_shortcuts
@@ -193,6 +205,14 @@ class FakePortal(BusService):
             if wanted == SHORTCUTS and self.global_shortcuts and name == "version":
                 return Message.new_method_return(message, "v", [Variant("u", VERSION)])
             raise DBusError(ErrorType.INVALID_ARGS, f"No such interface “{wanted}”")
+        if path == PATH and interface == SETTINGS and self.color_scheme is not None:
+            if member == "ReadOne" and self.settings_version >= 2:
+                self._setting(message)
+                return Message.new_method_return(message, "v", [Variant("u", self.color_scheme)])
+            if member == "Read":
+                self._setting(message)
+                inner = Variant("u", self.color_scheme)
+                return Message.new_method_return(message, "v", [Variant("v", inner)])
         if path == PATH and interface == REGISTRY and member == "Register":
             self.registered.append(message.body[0])
             return Message.new_method_return(message)
@@ -212,6 +232,11 @@ class FakePortal(BusService):
             self.sessions.pop(path)
             return Message.new_method_return(message)
         raise DBusError(ErrorType.UNKNOWN_METHOD, f"No method {interface}.{member} at {path}")
+
+    def _setting(self, message: Message) -> None:
+        namespace, key = message.body
+        if (namespace, key) != (APPEARANCE, "color-scheme"):
+            raise DBusError("org.freedesktop.portal.Error.NotFound", "Requested setting not found")
 
     def _create_session(self, message: Message) -> Message:
         (options,) = message.body
