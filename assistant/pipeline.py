@@ -241,7 +241,9 @@ class Pipeline:
 
             grammar.sentences(self._names())
 
-    def handle(self, utterance: Utterance) -> Reply:
+    def handle(
+        self, utterance: Utterance, *, on_sentence: Callable[[str], None] | None = None
+    ) -> Reply:
         """Run one command.
 
         Errors Segue understands become a reply with ``ok=False`` and their one sentence;
@@ -249,6 +251,9 @@ class Pipeline:
 
         Args:
             utterance: The command.
+            on_sentence: Given each complete sentence of the model's answer while the model
+                still writes it (on this thread), for a voice to begin reading; the reply then
+                begins with those sentences, unless the command failed after them.
 
         Returns:
             The reply.
@@ -260,7 +265,10 @@ class Pipeline:
             recording = self._unsent[0]
             self._unsent = None  # sent once more at most; a new failure keeps it anew
             logger.info("Sending the kept recording again")
-            return self.handle(Utterance(text=None, audio=recording, source=utterance.source))
+            return self.handle(
+                Utterance(text=None, audio=recording, source=utterance.source),
+                on_sentence=on_sentence,
+            )
         stt = _Heard()
         try:
             if utterance.audio is not None:
@@ -273,7 +281,7 @@ class Pipeline:
             if text is None or not text.strip():
                 return Reply(text=NOTHING_SAID, ok=False, timings=stt.timings, transcript=stt.text)
             started = self._timer()
-            result = self.agent.respond(text.strip())
+            result = self.agent.respond(text.strip(), on_sentence=on_sentence)
             agent_ms = (self._timer() - started) * 1000
         except SegueError as err:
             logger.info("Command from %s ended: %s", utterance.source, type(err).__name__)

@@ -162,6 +162,7 @@ class _Command:
     failure: str | None = None
     urgent: bool = False
     tool_seconds: float = 0.0
+    on_sentence: Callable[[str], None] | None = None
 
 
 class Agent:
@@ -220,11 +221,16 @@ class Agent:
         """
         return self._clock() - since > self._question_ttl
 
-    def respond(self, text: str) -> AgentResult:
+    def respond(
+        self, text: str, *, on_sentence: Callable[[str], None] | None = None
+    ) -> AgentResult:
         """Run one command.
 
         Args:
             text: What the person said or typed.
+            on_sentence: Given each complete sentence of the model's answer while it is still
+                written, so a voice can begin reading it (see ``stream.SentenceFeed``); the
+                reply's text begins with them unless the answer failed or changed on a retry.
 
         Returns:
             The reply, the calls made and what they cost.
@@ -236,7 +242,7 @@ class Agent:
         with self._lock:
             usage_before = self._usage()
             calls_before = self._spotify_calls() if self._spotify_calls else 0
-            command = _Command()
+            command = _Command(on_sentence=on_sentence)
             reply, ok = self._respond(text, command)
             usage = self._usage()
             question: tuple[str, ...] | None = None
@@ -408,7 +414,12 @@ class Agent:
     ) -> tuple[str, bool]:
         llm = self.llm
         assert llm is not None
-        outcome = llm.run(text, lambda call: self._execute(call, command), prelude=prelude)
+        outcome = llm.run(
+            text,
+            lambda call: self._execute(call, command),
+            prelude=prelude,
+            on_sentence=command.on_sentence,
+        )
         records = command.records
         if outcome.error is not None:
             reply, ok = done_then(records, outcome.error.user_message), False

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from assistant.agent.stream import OnArguments, StreamedAnswer
+from assistant.agent.stream import OnArguments, OnSentence, StreamedAnswer
 from assistant.agent.tools import ToolCall, ToolRegistry, ToolResult
 from assistant.errors import AuthError, ModelError, ModelUnavailable, SpotifyError
 from assistant.openai_errors import ModelService, cut_off, is_transient, model_error, not_json
@@ -153,6 +153,7 @@ class ChatModel:
         *,
         tools: Sequence[Message] | None = None,
         on_arguments: OnArguments | None = None,
+        on_sentence: OnSentence | None = None,
     ) -> ChatCompletionMessage:
         """Send one chat completion request and return the assistant message.
 
@@ -161,6 +162,9 @@ class ChatModel:
             tools: Strict tool schemas; None for a plain answer.
             on_arguments: Shown each tool call's arguments while a streamed answer is written
                 (``(name, arguments so far)``, complete values only); never for a plain answer.
+            on_sentence: Shown each complete sentence of a streamed answer's words, while it
+                calls no tool (the last sentence is known only with the whole answer); never
+                for a plain answer. A retried request shows its sentences anew.
 
         Returns:
             The assistant's message.
@@ -178,7 +182,7 @@ class ChatModel:
         while True:
             try:
                 if self._stream is not False:
-                    return self._send_streamed(params, on_arguments)
+                    return self._send_streamed(params, on_arguments, on_sentence)
                 completion = self._send(params)
                 break
             except _StreamRefused:
@@ -231,7 +235,10 @@ class ChatModel:
             self._count(started, sent)
 
     def _send_streamed(
-        self, params: dict[str, Any], on_arguments: OnArguments | None
+        self,
+        params: dict[str, Any],
+        on_arguments: OnArguments | None,
+        on_sentence: OnSentence | None = None,
     ) -> ChatCompletionMessage:
         """One streamed request: the message put together from its chunks.
 
@@ -242,7 +249,7 @@ class ChatModel:
         """
         started = self._clock()
         sent = 0
-        answer = StreamedAnswer(on_arguments)
+        answer = StreamedAnswer(on_arguments, on_sentence)
         import openai
 
         try:
@@ -652,6 +659,7 @@ class ToolLoop:
         execute: Callable[[ToolCall], Executed],
         *,
         prelude: Sequence[Executed] = (),
+        on_sentence: OnSentence | None = None,
     ) -> LoopOutcome:
         """Run one command through the model.
 
@@ -660,6 +668,8 @@ class ToolLoop:
             execute: Runs one tool call (the agent's policy: confirmations, questions).
             prelude: Calls already made for this text by the fast path, shown to the model as
                 if it had made them (their failure is why the model is asked).
+            on_sentence: Given each complete sentence of an answer in words while the model
+                writes it (a streamed answer that calls no tool).
 
         Returns:
             How the loop ended; the caller composes the reply and then calls :meth:`remember`.
@@ -670,7 +680,7 @@ class ToolLoop:
         system = {"role": "system", "content": self.system_prompt()}
         history = self.conversation.messages()
         try:
-            return self._steps(outcome, [system, *history], execute)
+            return self._steps(outcome, [system, *history], execute, on_sentence)
         finally:
             # Lookups started for calls that never ran (cut off, invalid) are not kept.
             self.registry.drop_look_ahead()
@@ -680,6 +690,7 @@ class ToolLoop:
         outcome: LoopOutcome,
         before: list[Message],
         execute: Callable[[ToolCall], Executed],
+        on_sentence: OnSentence | None = None,
     ) -> LoopOutcome:
         """The model's steps for one command, until it is done (see :meth:`run`)."""
         while True:
@@ -693,6 +704,7 @@ class ToolLoop:
                     [*before, *outcome.turn],
                     tools=self._tools,
                     on_arguments=self.registry.look_ahead,
+                    on_sentence=on_sentence,
                 )
             except ModelError as err:
                 outcome.error = err

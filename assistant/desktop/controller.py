@@ -413,18 +413,29 @@ class Controller:
             self._set_state(UiState.THINKING)
 
     def _run(self, utterance: Utterance, generation: int) -> None:
+        # The sentences of the model's answer already being read aloud while it wrote the rest.
+        early: list[str] = []
+
+        def on_sentence(sentence: str) -> None:
+            if generation != self._generation or not self.speak_replies or self._listening:
+                return
+            if not early:
+                self._set_state(UiState.SPEAKING)
+            self._speaker.say(sentence, after=bool(early))
+            early.append(sentence)
+
         try:
             self._set_state(UiState.THINKING)
-            reply = self._pipeline.handle(utterance)
+            reply = self._pipeline.handle(utterance, on_sentence=on_sentence)
             if generation != self._generation:
                 logger.info("Dropping the reply of a cancelled command")
                 return
-            self._show(reply, utterance)
+            self._show(reply, utterance, early)
         except Exception:
             logger.exception("Command failed")
             self._show_error("Something went wrong; the details are in the log.")
 
-    def _show(self, reply: Reply, utterance: Utterance) -> None:
+    def _show(self, reply: Reply, utterance: Utterance, early: Sequence[str] = ()) -> None:
         now = self._read_now_playing()
         # The conversation shows a spoken command as what was heard; a typed one is there.
         shown = self._popup.send_reply(
@@ -450,7 +461,13 @@ class Controller:
         rest = UiState.IDLE if reply.ok else UiState.ERROR
         if self.speak_replies and not self._listening:
             self._set_state(UiState.SPEAKING)
-            self._speaker.say(reply.spoken_text())
+            spoken = reply.spoken_text()
+            said = " ".join(early)
+            if early and " ".join(spoken.split()).startswith(said):
+                # The reply's first sentences are being read already: the rest follows them.
+                self._speaker.say(" ".join(spoken.split())[len(said) :], after=True)
+            else:
+                self._speaker.say(spoken)
             threading.Thread(
                 target=self._after_speech, args=(rest,), name="segue-speech", daemon=True
             ).start()

@@ -59,8 +59,11 @@ _SYNTH_GRACE_S = 0.5
 class Speaker(Protocol):
     """Something that reads replies aloud."""
 
-    def say(self, text: str) -> None:
-        """Start speaking ``text`` (replacing anything being said) and return at once."""
+    def say(self, text: str, *, after: bool = False) -> None:
+        """Start speaking ``text`` (replacing anything being said) and return at once.
+
+        ``after=True`` says it once what is being said ends (a reply read sentence by sentence).
+        """
         ...
 
     def stop(self) -> None:
@@ -229,28 +232,34 @@ class _QueuedSpeaker:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._generation = 0
-        self._pending: str | None = None
+        self._pending: list[str] = []
         self._active_generation: int | None = None
         self._playback: Playback | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
         self._output_failed = False
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, *, after: bool = False) -> None:
         """Start speaking ``text`` (replacing anything being said) and return at once.
 
         Args:
             text: The reply; blank text is ignored.
+            after: Say it after what is being said (and what waits to be), instead of
+                interrupting: the next sentence of a reply read while it is written.
         """
         text = " ".join(text.split())
         if not text:
             return
+        playback = None
         with self._lock:
             if self._closed:
                 return
-            self._generation += 1
-            self._pending = text
-            playback, self._playback = self._playback, None
+            if after and self._speaking():
+                self._pending.append(text)
+            else:
+                self._generation += 1
+                self._pending = [text]
+                playback, self._playback = self._playback, None
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name=self._thread_name, daemon=True
@@ -264,7 +273,7 @@ class _QueuedSpeaker:
         """Stop speaking at once (barge-in); a reply still being rendered is dropped."""
         with self._lock:
             self._generation += 1
-            self._pending = None
+            self._pending = []
             playback, self._playback = self._playback, None
             self._wake.notify_all()
         if playback is not None:
@@ -289,7 +298,7 @@ class _QueuedSpeaker:
             return self._wake.wait_for(lambda: not self._speaking(), timeout)
 
     def _speaking(self) -> bool:
-        return self._pending is not None or self._active_generation == self._generation
+        return bool(self._pending) or self._active_generation == self._generation
 
     def close(self) -> None:
         """Stop speaking and end the worker thread (the speaker cannot be used afterwards)."""
@@ -308,7 +317,7 @@ class _QueuedSpeaker:
     def _run(self) -> None:
         while True:
             with self._lock:
-                while self._pending is None and not self._closed:
+                while not self._pending and not self._closed:
                     self._active_generation = None
                     self._wake.notify_all()  # for wait()
                     self._wake.wait()
@@ -316,8 +325,7 @@ class _QueuedSpeaker:
                     self._active_generation = None
                     self._wake.notify_all()
                     return
-                text, generation = self._pending, self._generation
-                self._pending = None
+                text, generation = self._pending.pop(0), self._generation
                 self._active_generation = generation
             assert text is not None
             try:
@@ -355,7 +363,7 @@ class _QueuedSpeaker:
 class SilentVoice:
     """A speaker that says nothing (spoken replies turned off)."""
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, *, after: bool = False) -> None:
         """Do nothing."""
 
     def stop(self) -> None:

@@ -24,6 +24,7 @@ from assistant.voice.cues import Cues
 from assistant.voice.recorder import Recorder
 from assistant.voice.tts import SilentVoice
 from tests.agent.conftest import Segue
+from tests.fakes.openai_server import FakeOpenAI, tokens
 from tests.support.desktop import VirtualDesktop
 
 
@@ -239,4 +240,50 @@ def test_the_popup_holds_the_conversation_and_notifications_stay_off_it(
         state = popup_state(popup, lambda s: s["reply"] == "Volume 30%.")
         assert [text for role, text in said(state)[-2:]] == [body for _, body in shown]
     finally:
+        control.close()
+
+
+class HeardVoice:
+    """What the controller asks the voice to say, in order (the sound itself: test_speaking.py)."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, bool]] = []
+
+    def say(self, text: str, *, after: bool = False) -> None:
+        if text.strip():
+            self.lines.append((text.strip(), after))
+
+    def stop(self) -> None:
+        pass
+
+    @property
+    def speaking(self) -> bool:
+        return False
+
+
+def test_a_spoken_answer_starts_with_its_first_sentence_while_the_model_writes_the_rest(
+    segue: Callable[..., Segue], desk: VirtualDesktop, tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    first = "Radiohead formed in Abingdon in 1985."
+    answer = f"{first} Their first single was “Creep”. It came out in 1992."
+    fake_openai.chat(content=answer, hold_after=len(tokens(first)) + 3)
+    voice = HeardVoice()
+    control = controller(segue(), tmp_path, "queue", speaker=voice)
+    try:
+        control.on_command("tell me about Radiohead")
+        wait_for(lambda: voice.lines, "the first sentence spoken")
+        assert voice.lines == [(first, False)]  # the model has not finished: it is held
+        assert not desk.notifications()
+        fake_openai.release()
+        wait_for(lambda: len(desk.notifications()) == 1, "the reply")
+        wait_for(lambda: len(voice.lines) == 3, "the rest spoken")
+        # Each sentence once, in order, each after the one before.
+        assert voice.lines == [
+            (first, False),
+            ("Their first single was “Creep”.", True),
+            ("It came out in 1992.", True),
+        ]
+        assert bodies(desk) == [answer]
+    finally:
+        fake_openai.release()
         control.close()

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from assistant.pipeline import Reply
+from assistant.pipeline import Reply, Utterance
 from assistant.sim import SimulatedSpotify
 from tests.agent.conftest import Segue
 from tests.agent.helpers import playlist
@@ -146,3 +146,58 @@ def test_a_streamed_call_that_ends_invalid_runs_nothing(
     assert "too long" in reply.text and "300 characters" in reply.text
     assert creates(sim) == 0
     assert "la la" not in " ".join(searches(sim))
+
+
+ANSWER = (
+    "Radiohead formed in Abingdon in 1985. Their first single was “Creep”, in 1992. "
+    "Mr. Brightside is by The Killers, not Radiohead."
+)
+
+
+def test_an_answer_in_words_is_given_sentence_by_sentence_while_the_model_writes(
+    segue: Callable[..., Segue], fake_openai: FakeOpenAI
+) -> None:
+    # The model stops writing inside the second sentence; the first is there to be read aloud.
+    first = "Radiohead formed in Abingdon in 1985."
+    held = len(tokens(first)) + 3
+    fake_openai.chat(content=ANSWER, hold_after=held)
+    assistant = segue()
+    sentences: list[str] = []
+    replies: list[Reply] = []
+    worker = threading.Thread(
+        target=lambda: replies.append(
+            assistant.pipeline.handle(
+                Utterance("tell me about Radiohead"), on_sentence=sentences.append
+            )
+        )
+    )
+    worker.start()
+    try:
+        wait_until(lambda: len(sentences) >= 1, "the first sentence during the answer")
+        assert sentences == [first]
+    finally:
+        fake_openai.release()
+        worker.join(timeout=30)
+
+    (reply,) = replies
+    assert reply.ok and reply.text == ANSWER
+    # Every sentence but the last came early ("Mr." did not end one); the reply begins with them.
+    assert sentences == [first, "Their first single was “Creep”, in 1992."]
+    assert reply.text.startswith(" ".join(sentences))
+
+
+def test_an_aside_before_a_tool_call_is_given_only_up_to_the_call(
+    segue: Callable[..., Segue], sim: SimulatedSpotify, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.chat(
+        content="Sure. Let me find some calm piano for you. ",
+        tool_calls=[("create_playlist", arguments())],
+    )
+    sentences: list[str] = []
+
+    reply = segue().pipeline.handle(Utterance(COMMAND), on_sentence=sentences.append)
+
+    assert reply.ok and reply.text.startswith("Created “Calm” with 10 songs")
+    # "Sure." was complete before the call began (the controller then reads the reply in
+    # full); the next sentence ended only where the call began, and is not given.
+    assert sentences == ["Sure."]

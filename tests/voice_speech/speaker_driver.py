@@ -6,7 +6,8 @@ environment.
 
 Usage: ``python speaker_driver.py '{"speaker": "system"}'`` (or ``"openai"`` with ``base_url``,
 ``model``, ``voice``; or ``"cues"`` with ``enabled``). Commands on stdin, one a line:
-``say <text>``, ``stop``, ``cue start|stop``, ``quit``. Events on stdout, one JSON object a line,
+``say <text>``, ``after <text>`` (said after what is being said), ``stop``, ``cue start|stop``,
+``quit``. Events on stdout, one JSON object a line,
 each with ``t`` = ``time.monotonic()`` (the same clock in every process on Linux):
 ``ready``, ``said`` (how long ``say`` took), ``stopped`` (and ``speaking`` right after ``stop``),
 ``idle`` (the speaker finished on its own), ``cue`` (whether a cue played, its length).
@@ -65,9 +66,9 @@ def main() -> int:
 
     for line in sys.stdin:
         command, _, argument = line.strip().partition(" ")
-        if command == "say":
+        if command in ("say", "after"):
             started = time.perf_counter()
-            speaker.say(argument)
+            speaker.say(argument, after=command == "after")
             emit("said", seconds=time.perf_counter() - started, speaking=speaker.speaking)
         elif command == "stop":
             speaker.stop()

@@ -80,6 +80,23 @@ def test_a_short_reply_is_spoken_to_the_end(
     assert sink.loud_seconds(said["t"], idle["t"] + 0.3) > 0.2
 
 
+def test_a_sentence_said_after_waits_for_the_one_being_said(
+    speaker_process: StartSpeaker, sink: SinkListener
+) -> None:
+    # A reply read while the model writes it: the next sentence follows, it does not cut in.
+    speaker = speaker_process({"speaker": "system"})
+    speaker.expect("ready")
+
+    speaker.send("say Radiohead formed in Abingdon, Oxfordshire, in nineteen eighty five.")
+    said = speaker.expect("said")
+    speaker.send("after Paused.")
+    assert speaker.expect("said")["speaking"] is True
+    idle = speaker.expect("idle", timeout=20)
+
+    # The long sentence alone lasts about 3 s, "Paused." under 1 s: both were heard in full.
+    assert sink.loud_seconds(said["t"], idle["t"] + 0.3) > 2.5
+
+
 def test_the_system_voice_renders_intelligible_speech(
     tmp_path: Path, whisper: LocalWhisper
 ) -> None:
