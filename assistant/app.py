@@ -30,10 +30,12 @@ if TYPE_CHECKING:
 
     from assistant.agent.agent import Agent
     from assistant.agent.llm import ChatModel
+    from assistant.agent.undo import UndoJournal
     from assistant.desktop.notify import Notifier
     from assistant.pipeline import Pipeline
     from assistant.spotify.control import PlayerControl
     from assistant.spotify.local import LocalApp
+    from assistant.taste import TasteMemory
     from assistant.voice.audio import Recording
     from assistant.voice.stt import Rescored, SpeechToText, Transcript
     from assistant.voice.tts import Speaker
@@ -49,6 +51,10 @@ UNFINISHED_BUILD_WINDOW = QUESTION_TTL
 KEYRING_LOCK_FILE = "keyring.lock"
 THIS_COMPUTER_FILE = "this-computer.sqlite3"  # which listed Spotify player is this computer's
 DEMO_WORLD_FILE = "demo-world.sqlite3"  # the demo's Spotify, shared by every demo process
+UNDO_FILE = "undo.sqlite3"  # what Segue's last commands changed, for "undo" (agent/undo.py)
+DEMO_UNDO_FILE = "demo-undo.sqlite3"  # the same for the demo world, never mixed with the account's
+TASTE_FILE = "taste.sqlite3"  # what the person likes (assistant/taste/)
+DEMO_TASTE_FILE = "demo-taste.sqlite3"  # the demo account's taste, never mixed with a real one's
 
 
 DemoReason = Literal["asked", "no_account", "not_signed_in"]
@@ -70,6 +76,14 @@ def signed_in_ever(secrets: SecretStore) -> bool:
         )
     except SegueError:
         return True
+
+
+def plays_demo(settings: Settings, data_dir: Path, *, demo: bool = False) -> bool:
+    """Whether Segue would play the demo now: asked to, no Spotify app, or never signed in.
+
+    For commands that read the demo's state without starting it (``segue taste``).
+    """
+    return demo or settings.demo or not signed_in_ever(build_secrets(data_dir))
 
 
 def demo_sentence(reason: DemoReason | None, *, desktop: bool = False) -> str | None:
@@ -180,6 +194,15 @@ def build_player_control(
     )
 
 
+def build_taste(data_dir: Path | None, *, demo: bool) -> TasteMemory:
+    """The taste memory: the account's file, or the demo's own; in memory without a data dir."""
+    from assistant.taste import TasteMemory
+
+    if data_dir is None:
+        return TasteMemory(None)
+    return TasteMemory(data_dir / (DEMO_TASTE_FILE if demo else TASTE_FILE))
+
+
 def reset_demo_world(data_dir: Path) -> Path:
     """Put the demo world back at its start (``segue sim --reset``) for every demo process.
 
@@ -199,7 +222,27 @@ def reset_demo_world(data_dir: Path) -> Path:
         raise SegueError(f"Segue cannot reset the demo world in {world.path}: {err}.") from err
     finally:
         world.close()
+    # What was undoable, and what the demo's listening taught, belong to the world that is gone.
+    build_undo_journal(data_dir, demo=True, window=0).clear()
+    build_taste(data_dir, demo=True).forget_all()
     return world.path
+
+
+def build_undo_journal(data_dir: Path | None, *, demo: bool, window: float) -> UndoJournal:
+    """Where "undo" finds the last command's changes: the account's file, or the demo's own.
+
+    Every Segue process of a home shares it (the tray, ``segue say``); without a data dir it is
+    in memory, as the demo's world then is.
+
+    Args:
+        data_dir: Segue's data dir; None keeps the record in memory.
+        demo: Whether the changes are the demo world's.
+        window: Seconds a command stays undoable (the conversation window).
+    """
+    from assistant.agent.undo import UndoJournal
+
+    path = data_dir / (DEMO_UNDO_FILE if demo else UNDO_FILE) if data_dir is not None else None
+    return UndoJournal(path, window=window)
 
 
 def openai_api_key(
@@ -281,10 +324,11 @@ def build_agent(
         client: The Spotify client.
         player: This computer's Spotify player.
         model: The chat model; None when no OpenAI key is configured (fast path only).
-        data_dir: Where the music-knowledge cache and the playlist builds live; None keeps no
-            cache and the builds in memory.
+        data_dir: Where the music-knowledge cache, the playlist builds and the taste memory
+            live; None keeps no cache, and the builds and the taste in memory.
         demo: Whether Spotify is the demo's simulator: its playlist builds are kept in memory,
-            never in the account's builds file.
+            never in the account's builds file, and its taste memory and its record for "undo"
+            in files of their own.
         volume: The desktop's ducker, through which the volume commands act (see
             spotify/ducking.py); None for one that never ducks.
         control: Where transport commands go, this computer's app or the Web API (see
@@ -294,12 +338,14 @@ def build_agent(
     from assistant.agent.knowledge import KnowledgeCache
     from assistant.agent.llm import Conversation, SpotifyFacts, ToolLoop
     from assistant.agent.spotify_tools import SpotifyTools
+    from assistant.agent.taste_tools import TasteTools
     from assistant.agent.tools import ToolCall, ToolRegistry
     from assistant.spotify.builds import BuildStore
 
     knowledge = KnowledgeCache(data_dir / KNOWLEDGE_FILE) if data_dir is not None else None
     from assistant.agent.grammar import parse
 
+    taste = build_taste(data_dir, demo=demo)
     tools = SpotifyTools(
         client,
         player,
@@ -310,8 +356,10 @@ def build_agent(
         builds=BuildStore(data_dir / BUILDS_FILE if data_dir is not None and not demo else None),
         volume=volume,
         control=control,
+        taste=taste,
+        undo=build_undo_journal(data_dir, demo=demo, window=settings.conversation_minutes * 60),
     )
-    registry = ToolRegistry(tools)
+    registry = ToolRegistry(tools, TasteTools(taste, client, player, control=control))
 
     def unfinished_build() -> ToolCall | None:
         # A build left unfinished within the hour (by this process or another) is what "try
@@ -324,7 +372,7 @@ def build_agent(
         loop = ToolLoop(
             model,
             registry,
-            facts=SpotifyFacts(client),
+            facts=SpotifyFacts(client, taste=taste.prompt_facts),
             max_steps=settings.llm_max_steps,
             conversation=Conversation(max_age=settings.conversation_minutes * 60),
             compose_replies=settings.compose_replies,
@@ -393,6 +441,7 @@ def build_assistant(
     demo: bool = False,
     secrets: SecretStore | None = None,
     environ: Mapping[str, str] | None = None,
+    demo_until_signed_in: bool = True,
 ) -> Assistant:
     """Build the pipeline for the configured Spotify account, or for the demo.
 
@@ -412,6 +461,10 @@ def build_assistant(
         secrets: The secret store (the Spotify sign-in, the OpenAI key); the system keyring by
             default.
         environ: Where ``OPENAI_API_KEY`` is read; ``os.environ`` by default.
+        demo_until_signed_in: Whether an app configured but never signed in plays the demo
+            (the tray, ``segue say``) or gets the account's path, where every Spotify call
+            answers with the sign-in sentence (``segue mcp``: a host's calls must not act on a
+            simulated Spotify the person cannot hear).
     """
     closers: list[Callable[[], None]] = []
     key_store = secrets
@@ -421,7 +474,7 @@ def build_assistant(
         if secrets is None:
             secrets = build_secrets(data_dir) if data_dir is not None else SecretStore()
             key_store = secrets
-        if not signed_in_ever(secrets):
+        if demo_until_signed_in and not signed_in_ever(secrets):
             demo_reason = "not_signed_in"
     if demo_reason is not None:
         from assistant.sim import SIM_CLIENT_ID, SimulatedSpotify

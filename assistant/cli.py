@@ -120,6 +120,21 @@ def _build_parser() -> argparse.ArgumentParser:
         help="use the built-in simulated Spotify (the default without spotify_client_id)",
     )
 
+    mcp = commands.add_parser(
+        "mcp",
+        help="serve Segue's tools to an AI client over the Model Context Protocol (stdio)",
+        description="Serve Segue's Spotify tools to an MCP host (an AI desktop client or an "
+        "editor's agent) over stdin and stdout. The host starts this command itself: put "
+        "`segue` with the argument `mcp` in its server settings. Tools that remove things are "
+        "marked destructive, for the host to ask first. Logs go to the log file.",
+    )
+    mcp.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="use the built-in simulated Spotify (the default without spotify_client_id)",
+    )
+
     commands.add_parser("login", help="sign in to Spotify in the browser (OAuth with PKCE)")
     commands.add_parser("logout", help="forget the Spotify sign-in stored in the keyring")
     commands.add_parser(
@@ -148,6 +163,23 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=("on", "off", "status"),
         help="on: start Segue in the tray at login; off: stop that; status: say which",
     )
+    taste = commands.add_parser(
+        "taste",
+        help="show what Segue has learned you like (kept on this computer only), or forget it",
+        description="Show the artists Segue believes you like and the ones it leaves out, with "
+        "the evidence (likes, plays, early skips, what you said). `segue taste forget ARTIST` "
+        "deletes what it holds about one artist, `segue taste forget all` everything.",
+    )
+    taste.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="the demo's taste memory (the default without a signed-in Spotify account)",
+    )
+    forget = taste.add_subparsers(dest="taste_command", metavar="forget").add_parser(
+        "forget", help="delete what Segue learned about one artist, or all of it"
+    )
+    forget.add_argument("artist", nargs="+", metavar="ARTIST", help="an artist's name, or all")
     return parser
 
 
@@ -408,6 +440,31 @@ def _listen(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
         return EXIT_OK if reply.ok else EXIT_FAILED
 
 
+def _mcp(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
+    from assistant import app
+    from assistant.mcp_server import INSTRUCTIONS, protocol_stdout, serve
+
+    # Before anything is built: from here on only the protocol reaches stdout.
+    with protocol_stdout() as wire:
+        # A configured app never signed in is no demo here: each call says how to sign in.
+        with app.build_assistant(
+            settings, data_dir=paths.data_dir, demo=args.demo, demo_until_signed_in=False
+        ) as assistant:
+            instructions = INSTRUCTIONS
+            sentence = app.demo_sentence(assistant.demo_reason)
+            if sentence is not None:
+                # The host's log shows stderr; its model learns it from the instructions.
+                print(sentence, file=sys.stderr, flush=True)
+                instructions = f"{INSTRUCTIONS} {sentence}"
+            serve(
+                assistant.pipeline.agent.registry,
+                wire,
+                instructions=instructions,
+                went_wrong=_went_wrong(args.log_file),
+            )
+    return EXIT_OK
+
+
 def _logout(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
     from assistant import app
 
@@ -430,6 +487,20 @@ def _doctor(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
     return doctor.run(args, settings, paths)
 
 
+def _taste(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
+    from assistant import app
+    from assistant.taste.report import describe, forget
+
+    demo = app.plays_demo(settings, paths.data_dir, demo=args.demo)
+    memory = app.build_taste(paths.data_dir, demo=demo)
+    if args.taste_command != "forget":
+        print(describe(memory, demo=demo))
+        return EXIT_OK
+    done, sentence = forget(memory, " ".join(args.artist))
+    print(sentence, file=sys.stdout if done else sys.stderr)
+    return EXIT_OK if done else EXIT_FAILED
+
+
 def _autostart(args: argparse.Namespace, settings: Settings, paths: Paths) -> int:
     from assistant.desktop import autostart
 
@@ -441,9 +512,11 @@ _COMMANDS: dict[str | None, Callable[[argparse.Namespace, Settings, Paths], int]
     "sim": _sim,
     "say": _say,
     "listen": _listen,
+    "mcp": _mcp,
     "login": _login,
     "logout": _logout,
     "setup": _setup,
     "doctor": _doctor,
     "autostart": _autostart,
+    "taste": _taste,
 }

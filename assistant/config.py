@@ -105,7 +105,7 @@ class Settings(BaseModel):
         ge=0,
         le=120,
         description="How long earlier commands are remembered (for “add that to ...”, "
-        "“the other one”).",
+        "“the other one”), and the last one can be undone.",
     )
     # --- speed (false/1 reproduce the original prototypes' design, for the benchmarks) ---------
     fast_path: bool = Field(

@@ -5,11 +5,12 @@ and, when not ok, the fix in one sentence. ``fail`` means normal use is blocked 
 tray, no keyring, Spotify not signed in or without Premium, a refused OpenAI key, the local speech
 model missing while it is the one in use); ``segue doctor`` then exits with status 1. ``warn`` is
 worth knowing but Segue works around it (demo mode, a plaintext keyring, a Wayland desktop without
-a global-shortcuts portal, a silent microphone, no OpenAI key).
+a global-shortcuts portal, a silent microphone, no OpenAI key, a ``segue mcp`` that does not start).
 
 The checks run side by side on a few threads, so the slow ones (the 1-second microphone level, the
-tray probe in a subprocess, the Spotify and OpenAI calls) overlap. Every network call has a short
-timeout. The Spotify and OpenAI parts are built by :mod:`assistant.app`, as for normal use.
+tray probe and ``segue mcp`` in subprocesses, the Spotify and OpenAI calls) overlap. Every network
+call has a short timeout. The Spotify and OpenAI parts are built by :mod:`assistant.app`, as for
+normal use.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ SPOTIFY_TIMEOUT_S = 5.0
 OPENAI_TIMEOUT_S = 10.0
 DBUS_TIMEOUT_MS = 2000
 TRAY_PROBE_TIMEOUT_S = 15.0
+MCP_TIMEOUT_S = 30.0
 
 # Names of the checks, in the order they are shown.
 SYSTEM = "System"
@@ -94,6 +96,7 @@ SPOTIFY_DEVICES = "Spotify devices"
 LOCAL_CONTROL = "Local control"
 OPENAI = "OpenAI"
 LOCAL_SPEECH = "Local speech model"
+MCP_SERVER = "MCP server"
 
 CHECK_NAMES = (
     SYSTEM,
@@ -110,6 +113,7 @@ CHECK_NAMES = (
     LOCAL_CONTROL,
     OPENAI,
     LOCAL_SPEECH,
+    MCP_SERVER,
 )
 """Every check ``segue doctor`` reports, in order."""
 
@@ -157,6 +161,10 @@ PREMIUM_FIX = (
 LOCAL_CONTROL_FIX = (
     "Open the Spotify app on this computer: while it plays, pause, skips and what's playing go "
     "to it directly, in milliseconds and even when Spotify's Web API is down."
+)
+MCP_FIX = (
+    "Run `segue mcp` in a terminal to see what it says (it waits for a host on stdin: end it "
+    "with Ctrl-D), and look in the log file."
 )
 NOT_LISTED_FIX = (
     "Open the Spotify app on this computer and sign in to it (Segue also starts it when needed)."
@@ -825,6 +833,29 @@ def check_local_speech(settings: Settings, have_openai_key: bool) -> Check:
     )
 
 
+# --- the MCP server ------------------------------------------------------------------------------
+
+
+def check_mcp(environ: Mapping[str, str]) -> Check:
+    """``segue mcp`` starts as a host starts it and lists its tools; the host's settings for it.
+
+    Its failing is a warning: the tray and the other commands do not need it.
+    """
+    from assistant.mcp_server import ProbeFailed, host_command, host_config, probe
+
+    command, args = host_command()
+    try:
+        started = probe(command, args, env=environ, timeout=MCP_TIMEOUT_S)
+    except ProbeFailed as err:
+        return Check(MCP_SERVER, "warn", f"`segue mcp` did not start: {err}", MCP_FIX)
+    return Check(
+        MCP_SERVER,
+        "ok",
+        f"`segue mcp` lists {len(started.tools)} tools after {started.seconds:.1f} s; in an MCP "
+        f"host's settings: {host_config(command, args)}",
+    )
+
+
 # --- running it all ------------------------------------------------------------------------------
 
 
@@ -876,6 +907,7 @@ def run_checks(
         (LOCAL_CONTROL, lambda: check_local_control(settings)),
         (OPENAI, lambda: check_openai(settings, secrets, env)),
         (LOCAL_SPEECH, lambda: check_local_speech(settings, have_key)),
+        (MCP_SERVER, lambda: check_mcp(env)),
     ]
     with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="segue-doctor") as pool:
         futures = [pool.submit(_guarded, name, job) for name, job in jobs]

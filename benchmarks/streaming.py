@@ -12,6 +12,10 @@ the model's last token to the reply: what the person waits for after the model i
 repetition runs both variants alternately (the machine's noise falls on both alike), with a new
 playlist name each time; every playlist is checked for all its songs, each once. A server that
 does not stream (it answers in one piece) is tried once with the streamed variant's settings.
+
+A reply in words (the model answers a question about the music, three sentences) is timed too:
+from the command to the moment the voice can begin, which is the first complete sentence when
+streamed and the whole reply when plain.
 """
 
 from __future__ import annotations
@@ -93,6 +97,31 @@ def _one(
     }
 
 
+SPOKEN_ANSWER = (
+    "Radiohead formed in Abingdon, near Oxford, in 1985, as five school friends. Their first "
+    "single, Creep, came out in 1992 and made them famous in America. OK Computer, from 1997, "
+    "is the album most people name as their best."
+)
+
+
+def _spoken(variant: Assistant, fake: FakeOpenAI) -> dict[str, float]:
+    """A reply in words: ms from the command to its first sentence, and to the whole reply."""
+    fake.chat(content=SPOKEN_ANSWER)
+    began = time.monotonic()
+    first: list[float] = []
+    reply = variant.pipeline.handle(
+        Utterance(text="tell me about Radiohead", source="benchmark"),
+        on_sentence=lambda _sentence: first.append(time.monotonic()),
+    )
+    done = time.monotonic()
+    if not reply.ok or reply.text != SPOKEN_ANSWER:
+        raise RuntimeError(f"the spoken answer came out wrong: {reply.text}")
+    return {
+        "voice_can_begin_ms": round(((first[0] if first else done) - began) * 1000, 1),
+        "reply_ms": round((done - began) * 1000, 1),
+    }
+
+
 def run_streaming(
     reps: int,
     sizes: Sequence[int] = SIZES,
@@ -137,6 +166,22 @@ def run_streaming(
                         f"streamed {row['streamed_ms']:.0f} ms, plain {row['plain_ms']:.0f} ms "
                         f"(ratio {row['ratio']:.2f}); right: {row['all_right']}"
                     )
+            spoken: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+            for _ in range(reps):
+                for name, variant in variants.items():
+                    spoken[name].append(_spoken(variant, fake))
+            answer = {
+                name: {
+                    key: round(statistics.median(run[key] for run in runs), 1)
+                    for key in ("voice_can_begin_ms", "reply_ms")
+                }
+                for name, runs in spoken.items()
+            }
+            log(
+                "   a reply in words: the voice can begin after "
+                f"{answer['streamed']['voice_can_begin_ms']:.0f} ms streamed, "
+                f"{answer['plain']['voice_can_begin_ms']:.0f} ms plain"
+            )
             # A server that ignores `stream`: the streamed variant's settings, found out at once.
             fake.streaming = "json"
             sim.latency_ms = latencies_ms[0]
@@ -165,6 +210,7 @@ def run_streaming(
         "reps": reps,
         "rows": rows,
         "plain_server": served,
+        "spoken_answer": answer,
         "openai_contract_problems": problems,
     }
 
@@ -230,6 +276,18 @@ def markdown_lines(results: dict[str, Any]) -> list[str]:
         f"{served['after_last_token_ms']:.0f} ms after the last token, and Segue asked plainly "
         "from then on.",
     ]
+    spoken = results.get("spoken_answer")
+    if spoken:
+        streamed, plain = spoken["streamed"], spoken["plain"]
+        lines += [
+            "",
+            "A reply in words (three sentences about the music): from the command to the moment "
+            "the voice can begin, its first sentence when streamed, the whole reply when plain: "
+            f"**{streamed['voice_can_begin_ms']:.0f} ms** streamed vs "
+            f"{plain['voice_can_begin_ms']:.0f} ms plain "
+            f"({streamed['voice_can_begin_ms'] / plain['voice_can_begin_ms']:.2f}); the whole "
+            f"reply {streamed['reply_ms']:.0f} ms vs {plain['reply_ms']:.0f} ms.",
+        ]
     return lines
 
 

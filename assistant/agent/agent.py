@@ -52,7 +52,14 @@ from assistant.agent.reply import (
     what_you_can_say,
     without_model,
 )
-from assistant.agent.tools import Tool, ToolCall, ToolOutput, ToolRegistry, ToolResult
+from assistant.agent.tools import (
+    ConfirmFirst,
+    Tool,
+    ToolCall,
+    ToolOutput,
+    ToolRegistry,
+    ToolResult,
+)
 from assistant.errors import AmbiguousMatch, NearMiss, NoDevice, NotFound, RequestTooLarge
 from assistant.text import match
 from assistant.text.numbers import number_value, ordinal_value
@@ -243,6 +250,7 @@ class Agent:
             usage_before = self._usage()
             calls_before = self._spotify_calls() if self._spotify_calls else 0
             command = _Command(on_sentence=on_sentence)
+            self.registry.begin_command()  # what this command changes, "undo" reverts together
             reply, ok = self._respond(text, command)
             usage = self._usage()
             question: tuple[str, ...] | None = None
@@ -488,6 +496,10 @@ class Agent:
                 self._retry = None
             return Executed(call, result, tool_message(result), lookup=read_only)
         error = result.error
+        if isinstance(error, ConfirmFirst):
+            # The tool's next step deletes something (undoing a new playlist): its destructive
+            # call waits for the person's "yes" like any other; the model is told Segue asks.
+            return replace(self._hold_for_yes(error.call, command, name=error.what), call=call)
         if isinstance(error, NearMiss) and tool is not None:
             if error.argument in tool.parameters.get("properties", {}):
                 arguments = {
@@ -524,13 +536,17 @@ class Agent:
             return Executed(call, result, tool_message(result), halt=True)
         return Executed(call, result, tool_message(result), retry=True)
 
-    def _hold_for_yes(self, call: ToolCall, command: _Command) -> Executed:
-        """Keep a destructive call for the person's "yes"; the current track is pinned now."""
+    def _hold_for_yes(
+        self, call: ToolCall, command: _Command, *, name: str | None = None
+    ) -> Executed:
+        """Keep a destructive call for the person's "yes"; the current track is pinned now.
+
+        ``name`` is what the question calls the thing it removes, when the tool said it.
+        """
         if command.clarify is not None:
             return Executed(
                 call, None, _data(False, "Not run: ask again after the person answers."), stop=True
             )
-        name: str | None = None
         tool = self.registry.get(call.name)
         takes_tracks = tool is not None and "tracks" in tool.parameters.get("properties", {})
         if takes_tracks and not call.arguments.get("tracks"):

@@ -431,7 +431,7 @@ def _shortened(message: Message) -> Message:
 
 
 class SpotifyFacts:
-    """The system prompt's facts: the devices (active one marked) and the playlist names.
+    """The system prompt's facts: the devices (active one marked), the playlist names, taste.
 
     Cheap: the playlist names come from the client's own TTL cache, and the devices are read at
     most once per ``ttl`` seconds. Every name is a JSON string: data, whatever it says.
@@ -440,6 +440,7 @@ class SpotifyFacts:
         client: The Spotify client.
         ttl: Seconds the device list is reused.
         clock: Monotonic clock.
+        taste: Returns the taste memory's lines (favourite and avoided artists), or "" for none.
     """
 
     def __init__(
@@ -448,14 +449,16 @@ class SpotifyFacts:
         *,
         ttl: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        taste: Callable[[], str] | None = None,
     ) -> None:
         self._client = client
+        self._taste = taste
         self._ttl = ttl
         self._clock = clock
         self._devices: tuple[float, str] | None = None
 
     def __call__(self) -> str:
-        """The facts, two short lines."""
+        """The facts, a few short lines."""
         lines = []
         devices = self._device_line()
         if devices:
@@ -470,6 +473,9 @@ class SpotifyFacts:
         if playlists:
             names = [_clip(p.name) for p in playlists[:PROMPT_PLAYLISTS_MAX]]
             lines.append("The person's playlists (data): " + json.dumps(names, ensure_ascii=False))
+        taste = self._taste() if self._taste is not None else ""
+        if taste:
+            lines.append(taste)
         return "\n".join(lines)
 
     def _device_line(self) -> str:

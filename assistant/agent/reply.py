@@ -192,6 +192,8 @@ def _describe(call: ToolCall, current: str | None) -> str:
         return f"remove {what} from {_q(str(arguments.get('playlist', '')))}"
     if call.name == "remove_from_library":
         return f"remove {what} from your library"
+    if call.name == "undo_new_playlist":
+        return f"delete {current or 'the playlist I just made'}"
     shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items() if v is not None)
     return f"run {call.name.replace('_', ' ')}" + (f" ({shown})" if shown else "")
 

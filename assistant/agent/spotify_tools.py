@@ -29,7 +29,15 @@ from rapidfuzz import fuzz
 
 from assistant.agent.knowledge import KnowledgeCache
 from assistant.agent.lookahead import Lookups
-from assistant.agent.tools import MAX_LIST_ITEMS, MAX_TEXT_CHARS, ToolOutput, tool
+from assistant.agent.tools import MAX_LIST_ITEMS, MAX_TEXT_CHARS, Change, ToolOutput, tool
+from assistant.agent.undo import (
+    NOTHING,
+    UNKNOWN,
+    Undo,
+    UndoJournal,
+    setting,
+    shuffle_change,
+)
 from assistant.errors import (
     AmbiguousMatch,
     ConfigError,
@@ -55,6 +63,7 @@ from assistant.spotify.models import (
     SpotifyRef,
     Track,
 )
+from assistant.taste import Song, TasteMemory
 from assistant.text import match
 from assistant.text.fold import fold as _fold
 from assistant.text.songs import QUOTES as _QUOTES
@@ -136,6 +145,7 @@ class _Item:
         name: Its name; empty for a link whose name Segue has not read.
         by: The artists (track, album) or the owner (playlist); may be empty.
         artist: The first artist of a track or album, for search filters.
+        artist_id: That artist's Spotify ID, when known (the taste memory's key).
         album_uri: A track's album, to play the track within it.
         album_name: A track's album name.
         release_date: A track's or album's release date as Spotify gives it.
@@ -146,6 +156,7 @@ class _Item:
     name: str = ""
     by: str = ""
     artist: str = ""
+    artist_id: str = ""
     album_uri: str | None = None
     album_name: str = ""
     release_date: str | None = None
@@ -208,6 +219,10 @@ class SpotifyTools:
             Spotify (the same ducker the desktop uses); by default one that never ducks.
         control: Where pause, resume, skips, seeking, shuffle, repeat and "what's playing" go:
             this computer's Spotify app or the Web API; by default the Web API only.
+        taste: The taste memory, which learns from likes, unlikes and skips within 30 s (one
+            read of what plays before a skip) and orders "more like this"; None learns nothing.
+        undo: Where what the tools change is kept, so "undo" puts the last command back (see
+            agent/undo.py); in memory by default.
     """
 
     def __init__(
@@ -222,8 +237,11 @@ class SpotifyTools:
         builds: BuildStore | None = None,
         volume: VolumeDucker | None = None,
         control: PlayerControl | None = None,
+        taste: TasteMemory | None = None,
+        undo: UndoJournal | None = None,
     ) -> None:
         self._client = client
+        self._taste = taste
         self._control = control if control is not None else PlayerControl(client, player)
         self._volume = volume if volume is not None else VolumeDucker(client)
         self._builder = PlaylistBuilder(client, builds if builds is not None else BuildStore(None))
@@ -237,6 +255,22 @@ class SpotifyTools:
         self._devices_before_play = devices_before_play
         self._numbered: list[_Item] = []
         self._volume_before_mute: int | None = None
+        self._undo = Undo(
+            undo if undo is not None else UndoJournal(None),
+            client=client,
+            control=self._control,
+            player=player,
+            volume=self._volume,
+            forget_build=self._builder.forget,
+        )
+
+    def begin_command(self) -> None:
+        """A new command starts: what its calls change is undone together (see agent/undo.py)."""
+        self._undo.begin_command()
+
+    def note_changes(self, tool: str, changes: Sequence[Change]) -> None:
+        """Keep what a call of ``tool`` changed, for "undo" (the registry hands them over)."""
+        self._undo.note(tool, changes)
 
     def warm_up(self) -> None:
         """Prepare for a command that is coming: look up this computer's player (one request)."""
@@ -303,6 +337,11 @@ class SpotifyTools:
             device: Device name to play on; null for the active device or this computer.
             shuffle: Turn shuffle on or off first; null leaves it.
         """
+        read_before = None
+        wanted = result_number is not None or (query or "").strip() or (artist or "").strip()
+        if wanted or shuffle is not None:
+            # What plays now, for "undo": read beside the search, so the play waits for neither.
+            read_before = self._undo.playback_before(self._control.playback)
         target = self._device(device) if device else None
         device_id = target.id if target is not None else None
         if device_id is None and self._devices_before_play:
@@ -317,6 +356,8 @@ class SpotifyTools:
             item = self._find(artist, "artist", None)
         else:
             item = None
+        before = read_before() if read_before is not None else None
+        changes = shuffle_change(before, shuffle)
         if shuffle is not None:
             if device_id is None:
                 self._control.set_shuffle(shuffle)
@@ -329,7 +370,7 @@ class SpotifyTools:
                 self._control.resume()
             else:
                 self._client.resume(device_id=device_id)
-            return ToolOutput(f"Resumed{where}{mode}.")
+            return ToolOutput(f"Resumed{where}{mode}.", changes=(*changes, Change("resumed")))
         chosen = item
         if device_id is None:
             self._control.play(lambda target: self._start(chosen, target), chosen.uri)
@@ -339,7 +380,12 @@ class SpotifyTools:
         if item.kind == "track" and item.album_uri:
             detail += f", in its album {item.album_uri}"
         detail += f"{where}{mode}."
-        return ToolOutput(f"Playing {item.spoken()}{where}{mode}.", detail, item.as_data())
+        return ToolOutput(
+            f"Playing {item.spoken()}{where}{mode}.",
+            detail,
+            item.as_data(),
+            changes=(*changes, before if before is not None else UNKNOWN),
+        )
 
     @tool
     def pause(self) -> ToolOutput:
@@ -350,8 +396,8 @@ class SpotifyTools:
             if not err.retryable:
                 raise
             # No active device: nothing is playing, which is what the person wanted.
-            return ToolOutput("Nothing is playing.")
-        return ToolOutput("Paused.")
+            return ToolOutput("Nothing is playing.", changes=(NOTHING,))
+        return ToolOutput("Paused.", changes=(Change("paused"),))
 
     @tool
     def resume(self, device: str | None = None) -> ToolOutput:
@@ -366,19 +412,22 @@ class SpotifyTools:
         else:
             self._control.resume()
         where = f" on {self._device_words(target)}" if target is not None else ""
-        return ToolOutput(f"Resumed{where}.")
+        return ToolOutput(f"Resumed{where}.", changes=(Change("resumed"),))
 
     @tool
     def next_track(self) -> ToolOutput:
         """Skip to the next track."""
+        leaving = self._playing_song()
         self._control.next_track()
-        return self._now("Skipped to", "Skipped.")
+        if leaving is not None and self._taste is not None:
+            self._taste.note_skip(*leaving)
+        return self._now("Skipped to", "Skipped.", Change("next"))
 
     @tool
     def previous_track(self) -> ToolOutput:
         """Go back to the previous track."""
         self._control.previous_track()
-        return self._now("Back to", "Went back.")
+        return self._now("Back to", "Went back.", Change("previous"))
 
     @tool
     def seek(self, seconds: int, relative: bool = False) -> ToolOutput:
@@ -389,8 +438,14 @@ class SpotifyTools:
             relative: Jump by seconds from the current position (negative goes back).
         """
         if not relative:
-            self._control.seek(max(0, seconds) * 1000)
-            return ToolOutput(f"Jumped to {_clock(seconds * 1000)}.")
+            position = max(0, seconds) * 1000
+            was = self._undo.read(self._control.currently_playing)  # for "undo"
+            self._control.seek(position)
+            before = was.progress_ms if was is not None and was.item is not None else None
+            return ToolOutput(
+                f"Jumped to {_clock(seconds * 1000)}.",
+                changes=(setting("position_ms", before, position),),
+            )
         state = self._control.currently_playing()
         if state is None or state.item is None:
             raise NotFound(NOTHING_PLAYING)
@@ -400,6 +455,7 @@ class SpotifyTools:
         return ToolOutput(
             f"Jumped {direction} {abs(seconds)} seconds to {_clock(position)}.",
             f"Position now {position} ms in {_data(state.item.name)}.",
+            changes=(setting("position_ms", state.progress_ms, position),),
         )
 
     @tool
@@ -413,11 +469,17 @@ class SpotifyTools:
         if relative:
             current = self._player.run(self._person_volume)
             percent = current + percent
+        else:
+            current = self._undo.read(self._person_volume)  # for "undo"
         level = min(100, max(0, percent))
         self._player.run(lambda: self._volume.set_person_volume(level))
         if level > 0:
             self._volume_before_mute = None
-        return ToolOutput(f"Volume {level}%.", data={"volume_percent": level})
+        return ToolOutput(
+            f"Volume {level}%.",
+            data={"volume_percent": level},
+            changes=(setting("volume", current, level),),
+        )
 
     @tool
     def mute(self, muted: bool = True) -> ToolOutput:
@@ -429,19 +491,27 @@ class SpotifyTools:
         if muted:
             current = self._player.run(self._person_volume)
             if current == 0:
-                return ToolOutput("Already muted.")
+                return ToolOutput("Already muted.", changes=(NOTHING,))
             self._volume_before_mute = current
             self._volume.set_person_volume(0)
-            return ToolOutput("Muted.", f"Muted; the volume was {current}%.")
+            return ToolOutput(
+                "Muted.",
+                f"Muted; the volume was {current}%.",
+                changes=(setting("volume", current, 0),),
+            )
         level = self._volume_before_mute
         if level is None:
             current = self._person_volume()
             if current > 0:
-                return ToolOutput(f"The sound is on: volume {current}%.")
+                return ToolOutput(f"The sound is on: volume {current}%.", changes=(NOTHING,))
             level = UNMUTE_DEFAULT_VOLUME
         self._player.run(lambda: self._volume.set_person_volume(level))
         self._volume_before_mute = None
-        return ToolOutput(f"Unmuted: volume {level}%.", data={"volume_percent": level})
+        return ToolOutput(
+            f"Unmuted: volume {level}%.",
+            data={"volume_percent": level},
+            changes=(setting("volume", 0, level),),  # muted before: Segue's mute, or silent
+        )
 
     @tool
     def set_shuffle(self, on: bool) -> ToolOutput:
@@ -450,8 +520,12 @@ class SpotifyTools:
         Args:
             on: True for shuffle on.
         """
+        was = self._undo.read(self._control.playback)  # for "undo"
         self._control.set_shuffle(on)
-        return ToolOutput("Shuffle on." if on else "Shuffle off.")
+        return ToolOutput(
+            "Shuffle on." if on else "Shuffle off.",
+            changes=(setting("shuffle", was.shuffle if was is not None else None, on),),
+        )
 
     @tool
     def set_repeat(self, mode: RepeatChoice) -> ToolOutput:
@@ -460,8 +534,12 @@ class SpotifyTools:
         Args:
             mode: "track" repeats this song, "context" the album or playlist, "off" stops.
         """
+        was = self._undo.read(self._control.playback)  # for "undo"
         self._control.set_repeat(mode)
-        return ToolOutput(_REPEAT_SUMMARY[mode])
+        return ToolOutput(
+            _REPEAT_SUMMARY[mode],
+            changes=(setting("repeat", was.repeat if was is not None else None, mode),),
+        )
 
     @tool
     def add_to_queue(
@@ -487,7 +565,11 @@ class SpotifyTools:
             raise SpotifyRequestRejected("Say what to queue: a query or a result number.")
         if item.kind == "track":
             self._queue([item.uri])
-            return ToolOutput(f"Queued {item.spoken()}.", f"Queued {item.for_model()}.")
+            return ToolOutput(
+                f"Queued {item.spoken()}.",
+                f"Queued {item.for_model()}.",
+                changes=(Change("queued", after={"count": 1}),),
+            )
         if item.kind != "album":
             raise SpotifyRequestRejected(
                 f"Only tracks and albums can be queued, not a {item.kind}; use play instead."
@@ -499,6 +581,7 @@ class SpotifyTools:
         return ToolOutput(
             f"Queued {item.spoken()} ({_songs(len(tracks))}).",
             f"Queued {len(tracks)} tracks of {item.for_model()}.",
+            changes=(Change("queued", after={"count": len(tracks)}),),
         )
 
     @tool(read_only=True)
@@ -594,11 +677,16 @@ class SpotifyTools:
         Args:
             device: The device's name, as the person said it.
         """
-        target = self._device(device)
+        devices = [d for d in self._client.devices() if d.id]
+        target = self._device(device, devices)
         if target.id is None:  # _device() only returns devices with an ID
             raise NotFound(f"Spotify does not let Segue control {_q(target.name)}.")
         self._client.transfer(target.id, play=True)
-        return ToolOutput(f"Playing on {self._device_words(target)}.")
+        was = next((d for d in devices if d.is_active), None)  # for "undo"
+        before = {"device": was.id, "name": self._device_words(was)} if was is not None else {}
+        moved = was is None or was.id != target.id
+        change = Change("device", before, {"device": target.id}) if moved else NOTHING
+        return ToolOutput(f"Playing on {self._device_words(target)}.", changes=(change,))
 
     # --- search and playlists ----------------------------------------------------------------
 
@@ -762,7 +850,19 @@ class SpotifyTools:
             f"{[i.uri for i in new]}, already there {[i.uri for i in already]}, "
             f"not found {[_clean(u) for u in unresolved]}."
         )
-        return ToolOutput(summary, detail, {"added": [i.uri for i in new]})
+        added = {
+            "playlist": found.id,
+            "name": found.name,
+            "uris": [i.uri for i in new],
+            "what": _undo_named(new),
+            "checked": found.total_items <= CONTENTS_CHECK_MAX,  # duplicates were looked for
+        }
+        return ToolOutput(
+            summary,
+            detail,
+            {"added": [i.uri for i in new]},
+            changes=(Change("playlist_added", after=added),),
+        )
 
     @tool(destructive=True)
     def remove_from_playlist(self, playlist: str, tracks: list[str] | None = None) -> ToolOutput:
@@ -795,7 +895,18 @@ class SpotifyTools:
             f"Playlist {_data(found.name)} ({found.uri}): removed {[i.uri for i in there]}, "
             f"not in it {[i.uri for i in absent]}, not found {[_clean(u) for u in unresolved]}."
         )
-        return ToolOutput(summary, detail, {"removed": [i.uri for i in there]})
+        removed = {
+            "playlist": found.id,
+            "name": found.name,
+            "uris": [i.uri for i in there],
+            "what": _undo_named(there),
+        }
+        return ToolOutput(
+            summary,
+            detail,
+            {"removed": [i.uri for i in there]},
+            changes=(Change("playlist_removed", after=removed),),
+        )
 
     # --- library -----------------------------------------------------------------------------
 
@@ -808,10 +919,14 @@ class SpotifyTools:
                 track.
         """
         items, unresolved = self._tracks_or_current(tracks)
-        self._client.save_to_library([i.uri for i in items])
+        uris = [i.uri for i in items]
+        had = self._undo.read(lambda: self._client.library_contains(uris))  # for "undo"
+        self._client.save_to_library(uris)
+        self._note_taste("liked", items)
         what = _named(items)
         summary = _join([f"Saved {what} to your library"], unresolved)
-        return ToolOutput(summary, f"Saved {[i.uri for i in items]}.", [i.uri for i in items])
+        change = _library_change("library_saved", items, had, changed_when=False)
+        return ToolOutput(summary, f"Saved {uris}.", uris, changes=(change,))
 
     @tool(destructive=True)
     def remove_from_library(self, tracks: list[str] | None = None) -> ToolOutput:
@@ -822,10 +937,29 @@ class SpotifyTools:
                 current track.
         """
         items, unresolved = self._tracks_or_current(tracks)
-        self._client.remove_from_library([i.uri for i in items])
+        uris = [i.uri for i in items]
+        had = self._undo.read(lambda: self._client.library_contains(uris))  # for "undo"
+        self._client.remove_from_library(uris)
+        self._note_taste("unliked", items)
         what = _named(items)
         summary = _join([f"Removed {what} from your library"], unresolved)
-        return ToolOutput(summary, f"Removed {[i.uri for i in items]}.", [i.uri for i in items])
+        change = _library_change("library_removed", items, had, changed_when=True)
+        return ToolOutput(summary, f"Removed {uris}.", uris, changes=(change,))
+
+    # --- undo --------------------------------------------------------------------------------
+
+    @tool
+    def undo(self) -> ToolOutput:
+        """Undo Segue's last command, whole: one command back, within the last few minutes.
+
+        Queued songs cannot be taken off; a playlist the command made is deleted after a yes.
+        """
+        return self._undo.undo()
+
+    @tool(destructive=True)
+    def undo_new_playlist(self) -> ToolOutput:
+        """Undo Segue's last command that made a playlist: delete it, revert the rest."""
+        return self._undo.undo_new_playlist()
 
     # --- the model's knowledge ---------------------------------------------------------------
 
@@ -896,6 +1030,11 @@ class SpotifyTools:
         items = [i for i in items if i.uri != seed.uri]
         if not items:
             raise NotFound("None of the suggested songs could be found on Spotify.")
+        if self._taste is not None:
+            # The person's taste orders them; songs and artists they avoid are left out.
+            items = self._taste.ranked(items)
+            if not items:
+                raise NotFound("Every suggested song was one you don't want Segue to pick.")
         listed = "; ".join(i.for_model() for i in items)
         if action == "playlist":
             name = playlist_name or f"More like {seed.name or 'this'}"
@@ -909,6 +1048,7 @@ class SpotifyTools:
             f"Queued {_songs(len(items))} like {seed.spoken()}.",
             f"Queued: {listed}. Suggested but not found: {[_clean(u) for u in unresolved]}.",
             [i.as_data() for i in items],
+            changes=(Change("queued", after={"count": len(items)}),),
         )
 
     # --- helpers: resolving --------------------------------------------------------------------
@@ -1049,6 +1189,23 @@ class SpotifyTools:
             raise NotFound(f"Couldn't find {shown} on Spotify.")
         return items, unresolved
 
+    def _playing_song(self) -> tuple[Song, int] | None:
+        """What plays and how far in, for the taste memory (None without one, or on a failure)."""
+        if self._taste is None:
+            return None
+        try:
+            state = self._control.currently_playing()
+        except SegueError as err:
+            logger.info("What plays was not read before the skip: %s", type(err).__name__)
+            return None
+        if state is None or state.item is None:
+            return None
+        return Song.of(state.item), state.progress_ms
+
+    def _note_taste(self, kind: Literal["liked", "unliked"], items: Sequence[_Item]) -> None:
+        if self._taste is not None:
+            self._taste.note(kind, [Song(i.uri, i.name, i.artist_id, i.artist) for i in items])
+
     def _current_track(self) -> _Item:
         state = self._client.currently_playing()
         if state is None or state.item is None:
@@ -1073,9 +1230,9 @@ class SpotifyTools:
         """An album's tracks in order."""
         return self._client.album_tracks(album.uri)
 
-    def _device(self, name: str) -> Device:
+    def _device(self, name: str, listed: list[Device] | None = None) -> Device:
         """The online device ``name`` means: exact (folded) name, type word, or fuzzy match."""
-        devices = [d for d in self._client.devices() if d.id]
+        devices = listed if listed is not None else [d for d in self._client.devices() if d.id]
         if not devices:
             raise NoDevice("No Spotify devices are online; open Spotify on the device first.")
         wanted = _fold(name)
@@ -1181,13 +1338,18 @@ class SpotifyTools:
         )
         return _build_output(outcome, {i.uri: i for i in items}, unresolved)
 
-    def _now(self, verb: str, fallback: str) -> ToolOutput:
+    def _now(self, verb: str, fallback: str, change: Change) -> ToolOutput:
         """Say what plays after a skip (one read; Spotify may still be switching)."""
         state = self._control.currently_playing()
         if state is None or state.item is None:
-            return ToolOutput(fallback)
+            return ToolOutput(fallback, changes=(change,))
         item = _track_item(state.item)
-        return ToolOutput(f"{verb} {item.spoken()}.", f"{verb} {item.for_model()}.", item.as_data())
+        return ToolOutput(
+            f"{verb} {item.spoken()}.",
+            f"{verb} {item.for_model()}.",
+            item.as_data(),
+            changes=(change,),
+        )
 
     def _person_volume(self) -> int:
         """The person's volume: while the desktop ducks Spotify, the one it will restore."""
@@ -1366,6 +1528,7 @@ def _track_item(track: Track) -> _Item:
         name=track.name,
         by=track.artist_names,
         artist=track.artists[0].name if track.artists else "",
+        artist_id=track.artists[0].id if track.artists else "",
         album_uri=album.uri if album is not None and album.uri else None,
         album_name=album.name if album is not None else "",
         release_date=album.release_date if album is not None else None,
@@ -1425,6 +1588,28 @@ def _unquote(text: str) -> str:
     return " ".join(text.replace('"', " ").split())
 
 
+def _library_change(
+    kind: str, items: Sequence[_Item], had: list[bool] | None, *, changed_when: bool
+) -> Change:
+    """A like or unlike as a change: the songs whose ``had`` was ``changed_when``.
+
+    UNKNOWN when the library was not read before.
+    """
+    if had is None:
+        return UNKNOWN
+    changed = [i for i, was in zip(items, had, strict=True) if was == changed_when]
+    return Change(kind, after={"uris": [i.uri for i in changed], "what": _undo_named(changed)})
+
+
+def _undo_named(items: Sequence[_Item]) -> str:
+    """How "undo" names songs: by name when known (not for a link), else "the song" or "N songs"."""
+    if not items:
+        return ""
+    if all(i.name for i in items):
+        return _named(items)
+    return "the song" if len(items) == 1 else _songs(len(items))
+
+
 def _songs(count: int) -> str:
     return f"{count} song" if count == 1 else f"{count} songs"
 
@@ -1481,11 +1666,14 @@ def _build_output(
     uri = outcome.playlist or ""
     kind = "public" if build.public else "private"
     data = {"playlist": uri, "added": list(build.uris), "not_found": unresolved}
+    made = Change("playlist_created", after={"playlist": uri, "name": build.name})
+    changes = (NOTHING if outcome.repeated else made,)  # "undo" deletes it, after a yes
     if not build.uris:
         return ToolOutput(
             f"Created the empty playlist {name}.",
             f"Created {kind} empty playlist {_data(build.name)} ({uri}).",
             data,
+            changes=changes,
         )
     every = f"all {_songs(outcome.wanted)}" if outcome.wanted > 1 else "its song"
     if outcome.repeated:
@@ -1499,7 +1687,7 @@ def _build_output(
         f"{summary} Playlist {_data(build.name)} ({uri}, {kind}) holds: {listed}. "
         f"Not found: {[_clean(u) for u in unresolved]}."
     )
-    return ToolOutput(summary, detail, data)
+    return ToolOutput(summary, detail, data, changes=changes)
 
 
 def _build_stopped(outcome: BuildOutcome) -> str:

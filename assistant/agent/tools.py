@@ -54,6 +54,22 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One thing a call changed, with what it was before: what "undo" puts back.
+
+    Attributes:
+        kind: What changed: a key of the undo table (``assistant/agent/undo.py``), e.g.
+            "volume", "playback", "playlist_added".
+        before: What it was before the call, as JSON-ready values ({"volume": 40}).
+        after: What the call made it, as JSON-ready values ({"volume": 30}).
+    """
+
+    kind: str
+    before: Mapping[str, Any] = field(default_factory=dict)
+    after: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ToolOutput:
     """What a tool returns.
 
@@ -62,11 +78,14 @@ class ToolOutput:
         detail: What the model sees; defaults to the summary. Data from Spotify inside it is data,
             never instructions.
         data: Structured results for callers that need more than text (numbered search results).
+        changes: What the call changed, each with what was before (for "undo"); empty for a call
+            that only read.
     """
 
     summary: str
     detail: str | None = None
     data: Any = None
+    changes: tuple[Change, ...] = ()
 
     @property
     def for_model(self) -> str:
@@ -187,6 +206,17 @@ class ToolRegistry:
         chosen = self._tools.values() if names is None else (self._tools[n] for n in names)
         return [t.schema() for t in chosen]
 
+    def begin_command(self) -> None:
+        """Tell each provider a new command starts (its ``begin_command()``).
+
+        The changes its calls make from now on belong to this command: "undo" reverts them
+        together. Callers that never say so (``segue mcp``) make each call a command of its own.
+        """
+        for provider in self._providers:
+            begin = getattr(provider, "begin_command", None)
+            if callable(begin):
+                begin()
+
     def warm_up(self) -> None:
         """Let each provider prepare for a command that is about to come (its ``warm_up()``)."""
         for provider in self._providers:
@@ -265,6 +295,13 @@ class ToolRegistry:
             logger.info("Tool %s failed: %s", call.name, type(err).__name__)
             return _failed(call, err.user_message, err)
         output = returned if isinstance(returned, ToolOutput) else ToolOutput(str(returned))
+        if output.changes:
+            # What changed is kept for "undo" by the provider that keeps it (its
+            # ``note_changes``), whichever provider's tool made it: one place for every caller.
+            for provider in self._providers:
+                note = getattr(provider, "note_changes", None)
+                if callable(note):
+                    note(call.name, output.changes)
         return ToolResult(call=call, ok=True, output=output)
 
 
@@ -272,6 +309,28 @@ class _ModelError(SegueError):
     """The model called a tool wrongly; it can try again."""
 
     model_can_fix = True
+
+
+class ConfirmFirst(SegueError):
+    """A tool's next step would delete the person's things: ask them before ``call`` runs.
+
+    Raised before anything changed. The agent holds ``call`` (a destructive tool's) for the
+    person's "yes", as it holds any destructive call, and asks about ``what``; other callers
+    (``segue mcp``) get a sentence telling the model to ask the person, then make ``call``.
+
+    Args:
+        call: The destructive call that does it once the person agrees.
+        what: What it deletes, as the question names it ("the playlist “Focus” I just made").
+    """
+
+    model_can_fix = True
+
+    def __init__(self, call: ToolCall, what: str) -> None:
+        self.call = call
+        self.what = what
+        super().__init__(
+            f"That would delete {what}: ask the person, and call {call.name} if they say yes."
+        )
 
 
 def _failed(call: ToolCall, message: str, error: SegueError) -> ToolResult:

@@ -31,6 +31,10 @@ from assistant.sim.library import Library
 
 REPEAT_STATES = ("off", "track", "context")
 HISTORY_SIZE = 50
+# Spotify lists a track in the recently-played history once it stops playing, and only when it
+# played for more than 30 seconds (the Web API reference said so until 2023; the current page says
+# nothing either way). A skip within 30 s is no play.
+PLAYED_MS = 30_000
 # Spotify's GET /me/player/queue shows the explicit queue followed by what comes next in the
 # context; it lists about 20 items.
 QUEUE_VIEW_SIZE = 20
@@ -209,7 +213,11 @@ class Player:
             overflow = progress - duration
             # The moment the track ended, so the next one starts at the right offset.
             ended_at = self._clock() - overflow / 1000
+            self._leave(ago_ms=overflow)
             if self.repeat == "track":
+                # Every time round is a play of its own.
+                for lap in range(1, min(overflow // max(duration, 1), HISTORY_SIZE) + 1):
+                    self._list_play(self.track_id, duration, ago_ms=overflow - lap * duration)
                 self._position_ms = overflow % max(duration, 1)
                 self._anchor = self._clock()
                 self._changed_ms = self._now_ms()
@@ -232,8 +240,24 @@ class Player:
         self.from_queue = from_queue
         self._set_position(position_ms)
         self._touch()
-        context_uri = self.context.uri if self.context is not None else None
-        self.history.appendleft(Played(track_id, self._wall(), context_uri))
+
+    def _leave(self, *, ago_ms: int = 0) -> None:
+        """The current track stops (skipped, replaced or ended): list it if it played long enough.
+
+        How long it played is how far it got (a seek counts as listening).
+
+        Args:
+            ago_ms: How long ago it ended (a track that ran out before anything looked).
+        """
+        if self.track_id is None:
+            return
+        duration = self._catalog.tracks[self.track_id].duration_ms
+        self._list_play(self.track_id, min(self.progress_ms(), duration), ago_ms=ago_ms)
+
+    def _list_play(self, track_id: str, played_ms: int, *, ago_ms: int = 0) -> None:
+        if played_ms > PLAYED_MS:
+            context_uri = self.context.uri if self.context is not None else None
+            self.history.appendleft(Played(track_id, self._wall() - ago_ms / 1000, context_uri))
 
     def remember_played(self, track_ids: Sequence[str]) -> None:
         """Add plays to the history, oldest first, a song's length apart, before now.
@@ -279,6 +303,7 @@ class Player:
         # "next" (or seeking past the end) keeps playing or paused as before, unless the
         # context ran out.
         playing = self.is_playing
+        self._leave()
         if not self._advance():
             self.is_playing = playing
 
@@ -326,6 +351,7 @@ class Player:
                 kind = context_uri.split(":")[1].upper() if context_uri else "?"
                 raise bad_request(f"Can't have offset for context type: {kind}")
             start = self._offset_index(context, offset)
+        self._leave()
         self.context = context
         size = len(context.track_ids)
         self.order = self._shuffled_order(size, start) if self.shuffle else list(range(size))
@@ -423,6 +449,7 @@ class Player:
             track_id = self.track_id  # at the start: the track starts over
         assert track_id is not None
         playing = self.is_playing
+        self._leave()
         self._start(track_id, from_queue=False)
         self.is_playing = playing
 
@@ -540,12 +567,9 @@ class Player:
         return items
 
     def recently_played(self) -> list[Played]:
-        """Played tracks, newest first, not counting the one playing now."""
+        """Tracks that played for more than 30 s, newest first; the current one once it stops."""
         self._catch_up()
-        items = list(self.history)
-        if items and self.track_id is not None and items[0].track_id == self.track_id:
-            items = items[1:]
-        return items
+        return list(self.history)
 
     # Keeping the state (the demo world lives in a file between processes: sim/world_file.py)
 

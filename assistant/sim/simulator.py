@@ -78,6 +78,11 @@ class SimulatedSpotify:
         world_file: Keep the world in this SQLite file, shared with every simulator given the
             same file, in this process or another (demo mode: see ``world_file.py``); playback
             then runs on the wall clock. None (the tests, the benchmarks): a world of its own.
+
+    Attributes:
+        wall_clock: The date the simulated service lives by, in Unix seconds (when a song was
+            played or saved); ``time.time`` unless a test sets another, to spread a listening
+            history over days. Playback progress keeps its own clock.
     """
 
     def __init__(
@@ -105,6 +110,7 @@ class SimulatedSpotify:
         self._host = host
         self._port = port
         self.latency_ms = latency_ms
+        self.wall_clock: Callable[[], float] = time.time
         self._lock = threading.RLock()
         self._world = World(
             self.catalog,
@@ -112,6 +118,7 @@ class SimulatedSpotify:
             computer_online=computer_online,
             # Another process takes the progress over: the one clock they share is the wall's.
             clock=time.time if world_file is not None else time.monotonic,
+            wall_clock=lambda: self.wall_clock(),
             seed=seed,
         )
         # Held around every read and change of the world; with a world file, each holder takes

@@ -420,6 +420,15 @@ class PlaylistBuilder:
         build = self._store.latest_unfinished(within)
         return build.request if build is not None else None
 
+    def forget(self, name: str) -> None:
+        """Drop the build of the playlist by this name ("undo" deleted the playlist).
+
+        Asked for again, it is made anew instead of answered as made already.
+        """
+        build = self._store.get(name)
+        if build is not None:
+            self._store.forget(build)
+
     def resume(self, name: str, request: Mapping[str, Any]) -> BuildOutcome | None:
         """Finish the unfinished build by this name (or report the same request's done one).
 

@@ -42,6 +42,7 @@ from assistant.spotify.links import parse_spotify_ref
 from assistant.spotify.models import (
     REPEAT_MODES,
     Device,
+    Play,
     PlaybackState,
     Playlist,
     Queue,
@@ -458,12 +459,23 @@ class SpotifyClient:
         Args:
             limit: How many, clamped to 1-50.
         """
+        return [play.track for play in self.recent_plays(limit)]
+
+    def recent_plays(self, limit: int = 50) -> list[Play]:
+        """The recently-played history with its dates, most recent first (one request).
+
+        Spotify lists a track once it has stopped, if it played for more than 30 seconds, and
+        keeps the last 50.
+
+        Args:
+            limit: How many, clamped to 1-50.
+        """
         limit = min(max(limit, 1), RECENTLY_PLAYED_MAX)
-        return _item_tracks(
-            self._object(
-                _RECENTLY_PLAYED, lambda: self._sp.current_user_recently_played(limit=limit)
-            )
+        page = self._object(
+            _RECENTLY_PLAYED, lambda: self._sp.current_user_recently_played(limit=limit)
         )
+        plays = (Play.maybe_from_api(item) for item in _dict_list(page.get("items")))
+        return [p for p in plays if p is not None]
 
     def saved_tracks(self, limit: int = 50) -> list[Track]:
         """The person's liked songs, most recently saved first (one page).
@@ -840,12 +852,22 @@ class SpotifyClient:
     def remove_from_library(self, uris: Sequence[str]) -> None:
         """Remove tracks, albums or playlists from the user's library.
 
+        A playlist's URI unfollows it (for new apps, in place of the followers endpoint): the
+        cached list of the user's playlists is dropped.
+
         Args:
             uris: URIs or links; 40 per request.
         """
-        for chunk in _chunks(_uris(uris, ("track", "album", "playlist")), LIBRARY_BATCH):
-            joined = ",".join(chunk)
-            self._request(_UNSAVE, functools.partial(self._sp._delete, "me/library", uris=joined))
+        checked = _uris(uris, ("track", "album", "playlist"))
+        try:
+            for chunk in _chunks(checked, LIBRARY_BATCH):
+                joined = ",".join(chunk)
+                self._request(
+                    _UNSAVE, functools.partial(self._sp._delete, "me/library", uris=joined)
+                )
+        finally:
+            if any(u.startswith("spotify:playlist:") for u in checked):
+                self._playlists = None
 
     def library_contains(self, uris: Sequence[str]) -> list[bool]:
         """Whether each item is in the user's library.
@@ -1079,7 +1101,7 @@ def _prefix_message(err: SpotifyError, prefix: str) -> None:
 
 
 def _item_tracks(page: dict[str, Any]) -> list[Track]:
-    """The tracks of a page whose items each hold one under ``track`` (recent plays, likes)."""
+    """The tracks of a page whose items each hold one under ``track`` (liked songs)."""
     tracks = (Track.maybe_from_api(item.get("track")) for item in _dict_list(page.get("items")))
     return [t for t in tracks if t is not None]
 

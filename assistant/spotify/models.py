@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal, cast
 
 RepeatMode = Literal["off", "track", "context"]
@@ -302,6 +303,35 @@ class PlaybackState:
             repeat=cast(RepeatMode, repeat) if repeat in REPEAT_MODES else "off",
             context_uri=_opt_str(context, "uri"),
         )
+
+
+@dataclass(frozen=True)
+class Play:
+    """One entry of the recently-played history (a PlayHistoryObject).
+
+    Attributes:
+        track: The track.
+        played_at: When it was played, in Unix seconds (Spotify's ``played_at``, in ms).
+        context_uri: The album, playlist or artist it played in, or None.
+    """
+
+    track: Track
+    played_at: float
+    context_uri: str | None
+
+    @classmethod
+    def maybe_from_api(cls, obj: object) -> Play | None:
+        """Read a play; None without a track or a readable ``played_at``."""
+        data = _dict(obj)
+        track = Track.maybe_from_api(data.get("track")) if data is not None else None
+        if data is None or track is None:
+            return None
+        try:
+            # "2026-11-03T18:01:02.123Z" (Python 3.11 reads the "Z").
+            played_at = datetime.fromisoformat(_str(data, "played_at")).timestamp()
+        except ValueError:
+            return None
+        return cls(track, played_at, _opt_str(_dict(data.get("context")) or {}, "uri"))
 
 
 @dataclass(frozen=True)

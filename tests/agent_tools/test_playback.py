@@ -51,8 +51,9 @@ def test_play_x_by_y_picks_that_artists_song(
     assert result.ok, result.output
     assert playing(sim) == f"{title} — {artist}"
     assert result.output.summary == f"Playing “{title}” by {artist}."
-    # One search and one play command: no device list, no playlist list.
-    assert client.calls - before == 2
+    # One search and one play command, and beside the search one read of what played before
+    # (for "undo"): no device list, no playlist list.
+    assert client.calls - before == 3
 
 
 def test_play_a_playlist_by_folded_name(run: Run, sim: SimulatedSpotify) -> None:
@@ -228,7 +229,7 @@ def test_volume(run: Run, sim: SimulatedSpotify, client: SpotifyClient) -> None:
     before = client.calls
     result = run("set_volume", percent=30)
     assert result.output.summary == "Volume 30%."
-    assert client.calls - before == 1
+    assert client.calls - before == 2  # the volume before (for "undo"), then the new one
     assert sim.snapshot()["volume_percent"] == 30
     assert run("set_volume", percent=15, relative=True).output.summary == "Volume 45%."
     assert run("set_volume", percent=-80, relative=True).output.summary == "Volume 0%."

@@ -44,8 +44,10 @@ EXPECTED_TOOLS = {
     "remove_from_library": ["tracks"],
     "about_music": ["subject", "question", "query"],
     "more_like_this": ["count", "action", "query", "playlist_name"],
+    "undo": [],
+    "undo_new_playlist": [],
 }
-DESTRUCTIVE = {"remove_from_playlist", "remove_from_library"}
+DESTRUCTIVE = {"remove_from_playlist", "remove_from_library", "undo_new_playlist"}
 # Tools that change nothing: the model's loop goes on after them.
 READ_ONLY = {"get_queue", "now_playing", "list_devices", "search", "list_playlists"}
 

@@ -17,5 +17,9 @@ def test_tiny_run_builds_every_playlist_right_both_ways() -> None:
     # A plain answer leaves every search, the create and the add for after its last token.
     assert row["plain_requests_after"] >= 6 + 2
     assert results["plain_server"]["right"]
+    # A reply in words: streamed, the voice may begin before the reply is whole; plain, not.
+    spoken = results["spoken_answer"]
+    assert spoken["streamed"]["voice_can_begin_ms"] < spoken["streamed"]["reply_ms"]
+    assert spoken["plain"]["voice_can_begin_ms"] == spoken["plain"]["reply_ms"]
     assert results["openai_contract_problems"] == []
     assert any(line.startswith("| 6 | 5 | ") for line in markdown_lines(results))

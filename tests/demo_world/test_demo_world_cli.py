@@ -138,12 +138,21 @@ def test_commands_at_once_take_turns_and_lose_nothing(tmp_path: Path) -> None:
 
 def test_sim_reset_puts_the_demo_world_back_at_its_start(tmp_path: Path) -> None:
     env = isolated_env(tmp_path / "home")
-    replies("play creep by radiohead", "make a playlist called Amber Road", env=env)
+    replies(
+        "play creep by radiohead",
+        "i love this artist",
+        "make a playlist called Amber Road",
+        env=env,
+    )
+    assert "Radiohead" in segue("taste", env=env).stdout
     done = segue("sim", "--reset", env=env)
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, RESET, "")
-    playing, listed = replies("what's playing", "show my playlists", env=env)
+    playing, listed, undone = replies("what's playing", "show my playlists", "undo", env=env)
     assert playing == NOTHING
     assert listed.startswith(f"You have {DEMO_PLAYLISTS} playlists:") and "Amber" not in listed
+    # What the demo learned and could undo went with its world.
+    assert undone.startswith("There's nothing to undo")
+    assert segue("taste", env=env).stdout.startswith("Segue has not learned what you like yet")
 
 
 def test_a_configured_account_never_sees_the_demo_world(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import socket
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -55,6 +58,7 @@ def test_clean_environment_reports_every_check_and_fails(clean: CleanEnvironment
         doctor.LOCAL_CONTROL: "warn",  # no session bus, so no Spotify app to reach
         doctor.OPENAI: "warn",
         doctor.LOCAL_SPEECH: "ok",
+        doctor.MCP_SERVER: "ok",
     }
     assert run.check(doctor.SYSTEM)["detail"].startswith("Linux")
     assert "Python 3." in run.check(doctor.SYSTEM)["detail"]
@@ -68,6 +72,13 @@ def test_clean_environment_reports_every_check_and_fails(clean: CleanEnvironment
     assert "segue setup" in run.check(doctor.SPOTIFY_ACCOUNT)["fix"]
     assert run.check(doctor.OPENAI)["detail"] == "no key: fast path and local speech only"
     assert run.check(doctor.OPENAI)["fix"] == doctor.NO_OPENAI_KEY_FIX
+    # `segue mcp` started as a host starts it, and the host's settings for it are shown.
+    mcp = run.check(doctor.MCP_SERVER)["detail"]
+    started = r"`segue mcp` lists \d+ tools after \d+\.\d s; in an MCP host's settings: "
+    assert re.match(started, mcp), mcp
+    host = json.loads(mcp.split("settings: ", 1)[1])
+    segue = Path(sys.executable).with_name("segue")
+    assert host == {"mcpServers": {"segue": {"command": str(segue), "args": ["mcp"]}}}
     for check in report["checks"]:
         if check["status"] == "ok":
             assert check["fix"] is None

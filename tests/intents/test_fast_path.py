@@ -14,7 +14,9 @@ import pytest
 
 from assistant.agent.grammar import parse
 from assistant.agent.spotify_tools import SpotifyTools
+from assistant.agent.taste_tools import TasteTools
 from assistant.agent.tools import ToolCall, ToolRegistry
+from assistant.taste import TasteMemory
 from tests.intents.phrasings import DEFERRED, HANDLED, NEW_HANDLED, TRAPS, Call
 
 
@@ -51,7 +53,10 @@ def registry() -> ToolRegistry:
     # Building SpotifyTools stores its collaborators and calls nothing: no client is needed to
     # read the tools' argument models, and no tool runs here.
     unused: Any = object()
-    return ToolRegistry(SpotifyTools(client=unused, player=unused))
+    return ToolRegistry(
+        SpotifyTools(client=unused, player=unused),
+        TasteTools(TasteMemory(None), client=unused, player=unused),
+    )
 
 
 def test_every_call_in_the_table_is_accepted_by_the_tool_registry(registry: ToolRegistry) -> None:

@@ -274,13 +274,28 @@ def test_an_artist_context_plays_the_artists_tracks_and_takes_no_offset(
 def test_recently_played_lists_what_played_newest_first(api: Api, catalog: Catalog) -> None:
     ids = track_ids(catalog, OPERA)
     play_album(api, catalog)
+    api.put("/me/player/seek", position_ms=40_000)
     api.post("/me/player/next")
+    api.put("/me/player/seek", position_ms=40_000)
     api.post("/me/player/next")
 
     items = api.get("/me/player/recently-played", limit=2).json()["items"]
 
     assert [i["track"]["id"] for i in items] == [ids[1], ids[0]]
     assert items[0]["context"]["type"] == "album"
+
+
+def test_a_skip_within_30_seconds_is_no_play(api: Api, catalog: Catalog) -> None:
+    ids = track_ids(catalog, OPERA)
+    play_album(api, catalog)
+    api.put("/me/player/seek", position_ms=20_000)
+    api.post("/me/player/next")  # heard for 20 s: Spotify does not list it
+    api.put("/me/player/seek", position_ms=31_000)
+    api.post("/me/player/next")
+
+    items = api.get("/me/player/recently-played").json()["items"]
+
+    assert [i["track"]["id"] for i in items] == [ids[1]]
 
 
 def test_an_unlisted_computer_comes_online_through_the_control_endpoint(

@@ -273,7 +273,8 @@ def test_queue(client: SpotifyClient, computer: dict[str, Any]) -> None:
 
 def test_recently_played(client: SpotifyClient, computer: dict[str, Any]) -> None:
     track = bohemian(client)
-    client.play(uris=[track.uri], device_id=computer["id"])
+    # Spotify lists a track once it stops, when it played for more than 30 s.
+    client.play(uris=[track.uri], device_id=computer["id"], position_ms=40_000)
     client.next_track()
     played = client.recently_played(limit=5)
     assert track in played
