@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -46,3 +49,32 @@ def test_log_file_never_holds_a_token_even_from_libraries(tmp_path: Path) -> Non
     text = path.read_text(encoding="utf-8")
     assert "failed" in text and "Traceback" in text
     assert "AQBsecret" not in text and "BQDsecret" not in text
+
+
+def test_gtk_messages_go_to_the_log_and_never_to_the_terminal(tmp_path: Path) -> None:
+    # GTK reports its assertions through GLib's log, which prints on stderr unless routed: a
+    # real GLib message (g_log from libglib itself) in a process that routes them.
+    script = textwrap.dedent(
+        """
+        import ctypes, ctypes.util, sys
+        from pathlib import Path
+        from assistant.logs import configure_logging, route_glib_messages
+        configure_logging(Path(sys.argv[1]))
+        assert route_glib_messages()
+        glib = ctypes.CDLL(ctypes.util.find_library("glib-2.0"))
+        G_LOG_LEVEL_CRITICAL = 1 << 3
+        glib.g_log(b"Gdk", G_LOG_LEVEL_CRITICAL, b"%s", b"gdk_window_thaw_toplevel_updates: "
+                   b"assertion 'window->update_and_descendants_freeze_count > 0' failed")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and done.stdout == ""
+    log = (tmp_path / "segue.log").read_text(encoding="utf-8")
+    assert "glib: Gdk-CRITICAL: gdk_window_thaw_toplevel_updates: assertion" in log

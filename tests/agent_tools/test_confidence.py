@@ -6,12 +6,16 @@ results whose names are close to the words, asks about a near one, and otherwise
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from assistant.errors import NearMiss, NotFound
 from assistant.sim import SimulatedSpotify
+from assistant.spotify.client import SpotifyClient
+from assistant.taste import Song, TasteMemory
 from tests.agent_tools.conftest import Run
-from tests.agent_tools.helpers import label, playing, track_uri
+from tests.agent_tools.helpers import activate_computer, label, playing, track_uri
 
 
 def unchanged(sim: SimulatedSpotify) -> dict[str, Any]:
@@ -89,3 +93,33 @@ def test_a_playlist_of_an_artists_songs_from_search(run: Run, sim: SimulatedSpot
     assert sum(p["name"].endswith("Simone") for p in sim.snapshot()["playlists"].values()) == 1
     missing = run("playlist_from_artist", artist="the news")
     assert isinstance(missing.error, NotFound)
+
+
+def test_a_near_miss_that_is_the_persons_own_song_by_the_artist_named_is_played(
+    make_run: Callable[..., Run], sim: SimulatedSpotify, client: SpotifyClient, tmp_path: Path
+) -> None:
+    # "Creek by Radiohead" (a slip of the ear or the keys): a question for a new listener...
+    run = make_run()
+    before = unchanged(sim)
+    assert isinstance(run("play", query="creek", artist="radiohead").error, NearMiss)
+    assert unchanged(sim) == before
+    # ...and "Creep" at once for one who played it lately (over 30 s, then the next song).
+    creep = track_uri(sim, "Creep", "Radiohead")
+    activate_computer(sim, client)
+    client.play(uris=[creep, track_uri(sim, "Rehab", "Amy Winehouse")])
+    client.seek(40_000)
+    client.next_track()
+    played = run("play", query="creek", artist="radiohead")
+    assert played.ok and played.output.summary.startswith("Playing “Creep” by Radiohead")
+    assert playing(sim) == "Creep — Radiohead"
+    # Liked songs count too; the artist must be the one named, and a song the taste memory
+    # says they dislike is asked about again.
+    assert isinstance(run("play", query="mr right side", artist="the killers").error, NearMiss)
+    client.save_to_library([track_uri(sim, "Mr. Brightside", "The Killers")])
+    assert run("play", query="mr right side", artist="the killers").ok
+    assert playing(sim) == "Mr. Brightside — The Killers"
+    assert isinstance(run("play", query="creek", artist="adele").error, (NearMiss, NotFound))
+    taste = TasteMemory(tmp_path / "taste.sqlite3")
+    taste.note("disliked", [Song(creep, "Creep", "", "Radiohead")])
+    disliked = make_run(taste=taste)("play", query="creek", artist="radiohead")
+    assert isinstance(disliked.error, NearMiss)

@@ -143,9 +143,10 @@ def test_hold_to_talk_through_the_portal_with_a_quiet_terminal(
             )
             assert "pause" in heard["body"].casefold(), heard["body"]
 
-            # Both messages were emitted, and went to the log rather than the terminal.
-            log = wait_for_text(log_path, "Gdk-CRITICAL")
-            assert "RuntimeDirWarning" in log
+            # The library warning went to the log rather than the terminal (GTK's own
+            # messages, which it prints on some starts only, are routed there too: see
+            # tests/test_logs.py).
+            wait_for_text(log_path, "RuntimeDirWarning")
         finally:
             segue.terminate()
             segue.wait(10)

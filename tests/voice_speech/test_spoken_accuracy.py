@@ -22,7 +22,7 @@ sentences scored against each recording when the transcript is not a command (``
 | positive, espeak-ng en-us 140 wpm, new | 38/45 | 7 (2) | 0 | 30 right, 0 wrong |
 | positive, piper joe 1.0, new | 38/45 | 7 (4) | 0 | 29 right, 1 wrong |
 | positive, espeak-ng en-us 140 wpm, regular | 39/45 | 6 (2) | 0 | 30 right, 0 wrong |
-| positive, piper joe 1.0, regular | 40/45 | 5 (4) | 0 | 29 right, 1 wrong |
+| positive, piper joe 1.0, regular | 42/45 | 3 (2) | 0 | 29 right, 1 wrong |
 | negative, espeak-ng en-us 140 wpm, regular | - | 20/20 | 0 | 20 refused |
 | negative, piper joe 1.0, regular | - | 20/20 | 0 | 20 refused |
 
@@ -31,19 +31,22 @@ recovers: short commands ("Cephalon." -> "shuffle on", "Vause." -> "pause", "Sco
 "Newt." -> "mute"), "add this to" a playlist ("And Mr. Kill Vibes."), "play my playlist X"
 ("Play My Playless Deep Work."), the person's own songs ("Cubility Gene." -> "queue Billie
 Jean" for the regular listener) and, with the transcript's own words behind repaired command
-words, "Place ons by Taylor Swift." and "Playin' the album, rumors.". What is asked: "Volume
-17." ("Did you say “volume 17” or “volume 70”?"), "I'm mute." and "A Nute." (mute or unmute:
-the grammar's ``confusable`` pair, asked about unless one fits clearly better), and titles heard
-one sound off ("Play Creek by Radiohead." -> "Did you mean “Creep” by Radiohead?": the model's
-scores cannot tell such a pair apart reliably, so Segue asks even for a song the person played).
-What is refused: "It's good." for "skip", "Play Creek, Ivera Adele, Head.", "Playin' the album
-Freeler.".
+words, "Place ons by Taylor Swift." and "Playin' the album, rumors.". A title heard one sound
+off, by the artist named, is played when it is the person's own song (played lately or liked:
+"Play Creek by Radiohead." and "Play Mr., Right Side by The Killers." for the regular listener;
+the model's scores cannot tell such a pair apart, the person's listening can); for anyone else
+it is a question ("Did you mean “Creep” by Radiohead?"). What is asked: "Volume 17." ("Did you
+say “volume 17” or “volume 70”?"), "I'm mute." and "A Nute." (mute or unmute: the grammar's
+``confusable`` pair, asked about unless one fits clearly better). What is refused: "It's good."
+for "skip", "Play Creek, Ivera Adele, Head.", "Play Mr. Right Side by Michaela.", "Playin' the
+album Freeler.".
 
 The default run covers the regular listener (positive and traps, both voices). Set
 ``SEGUE_SPEECH_ALL_VOICES=1`` to also run the new listener (with the comparison without
 rescoring) and espeak-ng en-gb at 170 wpm, Piper faster (0.85), slower (1.15) and with pink
 noise at 15 dB SNR (about 6 more minutes; floors for the new listener, reported for the rest).
-Measured for the regular listener: 35, 38, 40 and 40 of 45 right, 0 wrong; every trap refused.
+Measured for the regular listener (before a near miss was played for the person's own song):
+35, 38, 40 and 40 of 45 right, 0 wrong; every trap refused.
 """
 
 from __future__ import annotations
@@ -83,15 +86,11 @@ RIGHT_FLOOR = {
     ("positive", ESPEAK_US.name, False): 36,
     ("positive", PIPER_JOE.name, False): 35,
     ("positive", ESPEAK_US.name, True): 37,
-    ("positive", PIPER_JOE.name, True): 37,
+    ("positive", PIPER_JOE.name, True): 40,
 }
-# Wrong actions allowed: none. A spoken command Segue is not sure of changes nothing.
-WRONG_CEILING = {
-    (corpus, voice.name, history): 0
-    for corpus in ("positive", "negative")
-    for voice in (ESPEAK_US, PIPER_JOE)
-    for history in (False, True)
-}
+# Wrong actions allowed, in every run and every voice: none. A spoken command Segue is not sure
+# of changes nothing.
+WRONG_CEILING = 0
 
 # (corpus, voice, with the listener's history). Traps run with the history: more of the
 # person's names means more sentences a trap could be mistaken for.
@@ -208,8 +207,7 @@ def test_spoken_commands_right_refused_or_wrong(
     print("\n  " + "\n  ".join(t.describe() for t in misses))
 
     key = (corpus, voice.name, history)
-    if key in WRONG_CEILING:
-        wrong = [t.describe() for t in misses if t.outcome == "wrong"]
-        assert counts.wrong <= WRONG_CEILING[key], wrong
+    wrong = [t.describe() for t in misses if t.outcome == "wrong"]
+    assert counts.wrong <= WRONG_CEILING, wrong
     if key in RIGHT_FLOOR:
         assert counts.right >= RIGHT_FLOOR[key], [t.describe() for t in misses]
