@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from assistant.errors import SegueError
 from assistant.spotify.client import SpotifyClient
 
 logger = logging.getLogger(__name__)
+
+RESTORED_KNOWN_S = 3.0
+"""For this long after a restore, the volume it put back is the person's volume without asking
+Spotify again. A spoken command runs right after its recording's restore (the words are
+transcribed meanwhile, well within this); "volume 30" then sends its one request, not a read
+first (which "undo" needs) and then the change. Longer, the person might have moved the slider
+in Spotify's app, and "louder" would start from a stale level."""
 
 
 class VolumeDucker:
@@ -31,11 +39,21 @@ class VolumeDucker:
     Args:
         client: The Spotify client.
         percent: The volume while ducked, as a percent of the volume before.
+        clock: Monotonic clock for :data:`RESTORED_KNOWN_S`.
     """
 
-    def __init__(self, client: SpotifyClient, *, percent: int = 25) -> None:
+    def __init__(
+        self,
+        client: SpotifyClient,
+        *,
+        percent: int = 25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
         self._percent = percent
+        self._clock = clock
+        # The volume the last restore put back, and when (see RESTORED_KNOWN_S).
+        self._restored: tuple[int, float] | None = None
         # One lock over duck, restore and every volume command's read and write: none of them
         # reads a volume another is about to change (they run on different threads).
         self._lock = threading.Lock()
@@ -74,12 +92,16 @@ class VolumeDucker:
             device_id, volume = saved
             try:
                 self._client.set_volume(volume, device_id=device_id)
+                self._restored = (volume, self._clock())
                 logger.info("Restored the volume after recording")
             except SegueError as err:
                 logger.warning("Could not restore the volume: %s", type(err).__name__)
 
     def person_volume(self, read: Callable[[], int]) -> int:
-        """The volume the person chose: the one saved while ducked, else what ``read`` says.
+        """The volume the person chose, read from Spotify only when Segue does not know it.
+
+        Known: the one saved while ducked, or the one a restore put back within
+        :data:`RESTORED_KNOWN_S`.
 
         Args:
             read: Reads the active device's volume from Spotify (raising when there is none).
@@ -87,6 +109,9 @@ class VolumeDucker:
         with self._lock:
             if self._saved is not None:
                 return self._saved[1]
+            restored = self._restored
+            if restored is not None and 0 <= self._clock() - restored[1] < RESTORED_KNOWN_S:
+                return restored[0]
             return read()
 
     def set_person_volume(self, level: int) -> None:
@@ -99,6 +124,7 @@ class VolumeDucker:
             SegueError: Spotify refused or failed (as ``SpotifyClient.set_volume``).
         """
         with self._lock:
+            self._restored = None  # the level is the person's now, and may be refused
             if self._saved is None:
                 self._client.set_volume(level)
                 return

@@ -13,7 +13,7 @@ import pytest
 
 from assistant.sim import SimulatedSpotify
 from assistant.spotify.client import SpotifyClient
-from assistant.spotify.ducking import VolumeDucker
+from assistant.spotify.ducking import RESTORED_KNOWN_S, VolumeDucker
 from tests.agent.conftest import Segue
 
 
@@ -74,3 +74,30 @@ def test_without_ducking_the_commands_read_spotify(
     assert said.say("louder").text == "Volume 50%."
     ducker.restore()  # nothing was ducked: nothing changes
     assert volume(sim) == 50
+
+
+def test_right_after_the_restore_volume_30_is_one_request_and_can_be_undone(
+    segue: Callable[..., Segue], client: SpotifyClient, sim: SimulatedSpotify
+) -> None:
+    # A spoken "volume 30": the recording's restore put back 70% a moment ago, so Segue knows
+    # what to put back on "undo" without reading it first. Later, it reads again.
+    now = [100.0]
+    ducker = VolumeDucker(client, percent=25, clock=lambda: now[0])
+    said = segue(llm=False, volume=ducker)
+    assert said.say("play Creep by Radiohead").ok and said.say("volume 70").ok
+    ducker.duck()
+    ducker.restore()
+    before = len(sim.exchanges)
+
+    assert said.say("volume 30").text == "Volume 30%."
+
+    sent = [(e.method, e.path) for e in sim.exchanges[before:] if e.path.startswith("/v1")]
+    assert sent == [("PUT", "/v1/me/player/volume")]
+    assert said.say("undo").ok and volume(sim) == 70
+    ducker.duck()
+    ducker.restore()
+    now[0] += RESTORED_KNOWN_S  # the person may have moved the slider since
+    before = len(sim.exchanges)
+    assert said.say("volume 40").ok
+    sent = [(e.method, e.path) for e in sim.exchanges[before:] if e.path.startswith("/v1")]
+    assert sent == [("GET", "/v1/me/player"), ("PUT", "/v1/me/player/volume")]
