@@ -19,7 +19,7 @@ from assistant.agent import intents
 from assistant.agent.agent import Agent
 from assistant.agent.spotify_tools import SpotifyTools
 from assistant.agent.tools import ToolRegistry
-from assistant.pipeline import Pipeline, Utterance
+from assistant.pipeline import Pipeline, Reply, Utterance
 from assistant.sim import Exchange, SimulatedSpotify
 from assistant.spotify.client import SpotifyClient
 from assistant.spotify.devices import DeviceMemory, LocalPlayer
@@ -92,6 +92,19 @@ def computer_of(sim: SimulatedSpotify) -> dict[str, Any]:
     return next(d for d in sim.devices if d["type"] == "Computer")
 
 
+def played_here_in_two_requests(
+    sim: SimulatedSpotify, before: int, computer: dict[str, Any], reply: Reply
+) -> None:
+    """The play went to this computer's player with the search and the play, in turn."""
+    assert reply.ok, reply.text
+    assert [path for _, path, _ in in_turn(requests_since(sim, before))] == [
+        "/v1/search",
+        "/v1/me/player/play",
+    ]
+    snapshot = sim.snapshot()
+    assert snapshot["active_device_id"] == computer["id"] and snapshot["is_playing"]
+
+
 def test_from_idle_a_play_after_the_warm_up_takes_two_requests(
     segue: Callable[..., Segue], sim: SimulatedSpotify
 ) -> None:
@@ -128,13 +141,7 @@ def test_after_a_play_here_the_next_play_from_idle_takes_two_requests(
     before = len(sim.exchanges)
     reply = assistant.say("play Creep by Radiohead")
 
-    assert reply.ok, reply.text
-    assert [path for _, path, _ in in_turn(requests_since(sim, before))] == [
-        "/v1/search",
-        "/v1/me/player/play",
-    ]
-    snapshot = sim.snapshot()
-    assert snapshot["active_device_id"] == computer["id"] and snapshot["is_playing"]
+    played_here_in_two_requests(sim, before, computer, reply)
 
 
 def test_a_new_process_after_a_play_here_plays_from_idle_in_two_requests(
@@ -156,13 +163,7 @@ def test_a_new_process_after_a_play_here_plays_from_idle_in_two_requests(
 
     reply = fresh.handle(Utterance(text="play Creep by Radiohead", source="test"))
 
-    assert reply.ok, reply.text
-    assert [path for _, path, _ in in_turn(requests_since(sim, before))] == [
-        "/v1/search",
-        "/v1/me/player/play",
-    ]
-    snapshot = sim.snapshot()
-    assert snapshot["active_device_id"] == computer["id"] and snapshot["is_playing"]
+    played_here_in_two_requests(sim, before, computer, reply)
     assert "Creep" in reply.text
 
 

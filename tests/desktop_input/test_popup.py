@@ -32,6 +32,14 @@ from tests.support.desktop import ARTIFACTS, DesktopError, VirtualDesktop
 SCREEN_WIDTH = 1024
 GREEN = (29, 185, 84)  # what is live in the popup: the level meter, the progress bar
 RED = (200, 40, 60)
+CREEP = NowPlaying(
+    "Creep — Radiohead",
+    title="Creep",
+    artist="Radiohead",
+    album="Pablo Honey",
+    progress_ms=61_000,
+    duration_ms=238_000,
+)
 TOOL_NAMES = ("next_track", "now_playing", "add_to_playlist", "list_playlists", "✓", "✗")
 
 
@@ -208,15 +216,7 @@ def test_the_card_shows_what_plays_with_its_art_and_its_progress_running_on(
     card = _corners(empty["boxes"]["now_playing"])
     assert _pixels(desktop.grab(card), RED) == 0
 
-    now = NowPlaying(
-        "Creep — Radiohead",
-        title="Creep",
-        artist="Radiohead",
-        album="Pablo Honey",
-        progress_ms=61_000,
-        duration_ms=238_000,
-    )
-    popup.popup.send_now_playing(now, art)
+    popup.popup.send_now_playing(CREEP, art)
     state = popup.wait_state(lambda s: s["now_playing"] is not None)
     playing = state["now_playing"]
     assert (playing["title"], playing["artist"], playing["album"]) == (
@@ -381,16 +381,7 @@ def test_the_popup_follows_the_systems_dark_appearance(
         popup.show()
         popup.type_line("next")
         assert popup.command() == "next"
-        popup.popup.send_now_playing(
-            NowPlaying(
-                "Creep — Radiohead",
-                title="Creep",
-                artist="Radiohead",
-                album="Pablo Honey",
-                progress_ms=61_000,
-                duration_ms=238_000,
-            )
-        )
+        popup.popup.send_now_playing(CREEP)
         popup.popup.send_reply("Skipped to “Creep” by Radiohead.", True)
         state = popup.wait_state(lambda s: not s["busy"] and s["now_playing"] is not None)
 
