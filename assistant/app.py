@@ -723,8 +723,12 @@ def run_desktop(
             notifier = Notifier(enabled=settings.notifications, cache_dir=cache_dir)
 
             def now_playing() -> NowPlaying | None:
-                # From the app here while it plays (no request), else the Web API.
-                return NowPlaying.of(assistant.control.currently_playing())
+                # From the app here while it plays (no request), else the Web API: the player
+                # state, whose device the popup's card names.
+                state = assistant.control.playback()
+                if state is None:
+                    return None
+                return NowPlaying.of(state, device=assistant.control.where(state))
 
             def devices() -> list[DeviceEntry]:
                 return [DeviceEntry(d.id, d.name, d.is_active) for d in client.devices() if d.id]

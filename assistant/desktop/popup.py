@@ -23,8 +23,9 @@ parent -> popup
                             answers to a question (buttons); ``more`` is the whole list a reply
                             names a few of ("... and 8 more"), shown on a click
     ``{"type": "now_playing", "title": str | null, "artist": str, "album": str, "art": str |
-    null, "progress_ms": int, "duration_ms": int, "is_playing": bool}``
-                            what plays (``art``: a PNG file); no title: nothing plays
+    null, "progress_ms": int, "duration_ms": int, "is_playing": bool, "device": str}``
+                            what plays (``art``: a PNG file) and where ("this computer");
+                            no title: nothing plays
     ``{"type": "examples", "featured": [str], "all": [[category, example]]}``
                             the "what you can say" list
     ``{"type": "state"}``   ask for the window's state (tests, diagnostics)
@@ -119,6 +120,7 @@ class _Playing:
     is_playing: bool
     since: float
     art: bool
+    device: str = ""
 
     def position_ms(self) -> int:
         """Where the track is now."""
@@ -657,6 +659,7 @@ class _PopupWindow:
                 is_playing=bool(message.get("is_playing")),
                 since=time.monotonic(),
                 art=shown,
+                device=str(message.get("device") or ""),
             )
         self._draw_now_playing()
 
@@ -704,7 +707,9 @@ class _PopupWindow:
         )
         position = playing.position_ms()
         times = f"{_clock(position)} / {_clock(playing.duration_ms)}" if playing.duration_ms else ""
-        self.time_label.configure(text=times + ("" if playing.is_playing else "   Paused"))
+        where = f"on {playing.device}" if playing.device else ""
+        state = "" if playing.is_playing else "Paused"
+        self.time_label.configure(text="   ".join(p for p in (times, state, where) if p))
         canvas = self.progress
         canvas.delete("all")
         width = max(canvas.winfo_width(), int(canvas.winfo_reqwidth()))
@@ -842,6 +847,8 @@ class _PopupWindow:
                 "duration_ms": playing.duration_ms,
                 "is_playing": playing.is_playing,
                 "art": playing.art,
+                "device": playing.device,
+                "time_line": str(self.time_label.cget("text")),
             },
             "examples": self.shown_examples(),
             "example_boxes": [
@@ -1225,6 +1232,7 @@ class PopupProcess:
                 "progress_ms": now.progress_ms,
                 "duration_ms": now.duration_ms,
                 "is_playing": now.is_playing,
+                "device": now.device,
             }
         )
 

@@ -47,6 +47,7 @@ class NowPlaying:
         progress_ms: Where it was when read.
         duration_ms: Its length (0: unknown).
         is_playing: False when paused.
+        device: Where it plays, as people say it ("this computer", "Pixel 8"); "" unknown.
     """
 
     text: str
@@ -57,10 +58,11 @@ class NowPlaying:
     progress_ms: int = 0
     duration_ms: int = 0
     is_playing: bool = True
+    device: str = ""
 
     @classmethod
-    def of(cls, state: PlaybackState | None) -> NowPlaying | None:
-        """What a playback state says plays; None when no track is current."""
+    def of(cls, state: PlaybackState | None, *, device: str = "") -> NowPlaying | None:
+        """What a playback state says plays (on ``device``); None when no track is current."""
         if state is None or state.item is None:
             return None
         track, album = state.item, state.item.album
@@ -73,4 +75,5 @@ class NowPlaying:
             progress_ms=state.progress_ms,
             duration_ms=track.duration_ms,
             is_playing=state.is_playing,
+            device=device,
         )

@@ -197,6 +197,16 @@ class PlayerControl:
         """The current track and progress, as :meth:`playback` decides where to ask."""
         return self._read(self._client.currently_playing)
 
+    def where(self, state: PlaybackState) -> str:
+        """Where ``state`` plays, as people say it: "this computer", or the device's name.
+
+        A state read from this computer's app (no device) plays here.
+        """
+        device = state.device
+        if device is None or self._player.is_this(device):
+            return "this computer"
+        return device.name
+
     def local_status(self) -> LocalStatus | None:
         """The local app's status; None when there is no local app or it does not answer."""
         if self._local is None:

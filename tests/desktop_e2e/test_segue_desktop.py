@@ -326,7 +326,9 @@ def test_talk_listens_until_the_person_stops_and_the_popup_shows_what_was_heard(
         segue_popup_command(desk, tray, "play creep by radiohead")
         segue.wait_state(lambda s: s["is_playing"], "music playing")
         state = segue.popup_state(lambda s: s["now_playing"] is not None, "what plays")
-        assert (state["now_playing"]["title"], state["now_playing"]["art"]) == ("Creep", True)
+        card = state["now_playing"]
+        assert (card["title"], card["art"], card["device"]) == ("Creep", True, "this computer")
+        assert card["time_line"].endswith("on this computer"), card
 
         # One click on Talk starts listening (and shows the popup with its level meter); the
         # item now says what the next click does.

@@ -39,6 +39,7 @@ CREEP = NowPlaying(
     album="Pablo Honey",
     progress_ms=61_000,
     duration_ms=238_000,
+    device="Pixel 8",
 )
 TOOL_NAMES = ("next_track", "now_playing", "add_to_playlist", "list_playlists", "✓", "✗")
 
@@ -225,6 +226,7 @@ def test_the_card_shows_what_plays_with_its_art_and_its_progress_running_on(
         "Pablo Honey",
     )
     assert playing["art"] is True and playing["duration_ms"] == 238_000
+    assert playing["device"] == "Pixel 8" and playing["time_line"].endswith("on Pixel 8")
     shot = desktop.grab(_corners(state["boxes"]["now_playing"]))
     assert _pixels(shot, RED) >= 60 * 60, "no album art in the card"
     assert _pixels(shot, GREEN) > 0, "no progress bar"
