@@ -242,7 +242,11 @@ class Pipeline:
             grammar.sentences(self._names())
 
     def handle(
-        self, utterance: Utterance, *, on_sentence: Callable[[str], None] | None = None
+        self,
+        utterance: Utterance,
+        *,
+        on_sentence: Callable[[str], None] | None = None,
+        on_step: Callable[[str], None] | None = None,
     ) -> Reply:
         """Run one command.
 
@@ -254,6 +258,7 @@ class Pipeline:
             on_sentence: Given each complete sentence of the model's answer while the model
                 still writes it (on this thread), for a voice to begin reading; the reply then
                 begins with those sentences, unless the command failed after them.
+            on_step: Given each tool's name as it starts (on this thread).
 
         Returns:
             The reply.
@@ -268,6 +273,7 @@ class Pipeline:
             return self.handle(
                 Utterance(text=None, audio=recording, source=utterance.source),
                 on_sentence=on_sentence,
+                on_step=on_step,
             )
         stt = _Heard()
         try:
@@ -281,7 +287,7 @@ class Pipeline:
             if text is None or not text.strip():
                 return Reply(text=NOTHING_SAID, ok=False, timings=stt.timings, transcript=stt.text)
             started = self._timer()
-            result = self.agent.respond(text.strip(), on_sentence=on_sentence)
+            result = self.agent.respond(text.strip(), on_sentence=on_sentence, on_step=on_step)
             agent_ms = (self._timer() - started) * 1000
         except SegueError as err:
             logger.info("Command from %s ended: %s", utterance.source, type(err).__name__)

@@ -170,6 +170,7 @@ class _Command:
     urgent: bool = False
     tool_seconds: float = 0.0
     on_sentence: Callable[[str], None] | None = None
+    on_step: Callable[[str], None] | None = None
 
 
 class Agent:
@@ -229,12 +230,18 @@ class Agent:
         return self._clock() - since > self._question_ttl
 
     def respond(
-        self, text: str, *, on_sentence: Callable[[str], None] | None = None
+        self,
+        text: str,
+        *,
+        on_sentence: Callable[[str], None] | None = None,
+        on_step: Callable[[str], None] | None = None,
     ) -> AgentResult:
         """Run one command.
 
         Args:
             text: What the person said or typed.
+            on_step: Given each tool's name as it starts, whoever asked for it (the popup
+                says what is being done).
             on_sentence: Given each complete sentence of the model's answer while it is still
                 written, so a voice can begin reading it (see ``stream.SentenceFeed``); the
                 reply's text begins with them unless the answer failed or changed on a retry.
@@ -249,7 +256,7 @@ class Agent:
         with self._lock:
             usage_before = self._usage()
             calls_before = self._spotify_calls() if self._spotify_calls else 0
-            command = _Command(on_sentence=on_sentence)
+            command = _Command(on_sentence=on_sentence, on_step=on_step)
             self.registry.begin_command()  # what this command changes, "undo" reverts together
             reply, ok = self._respond(text, command)
             usage = self._usage()
@@ -487,6 +494,8 @@ class Agent:
         if tool is not None and tool.destructive and not confirmed and _valid(tool, call):
             # (Invalid arguments go to the registry, which refuses them without running it.)
             return self._hold_for_yes(call, command)
+        if command.on_step is not None:
+            command.on_step(call.name)
         result = self._invoke(call, command)
         command.records.append(CallRecord.of(result))
         command.urgent = command.urgent or bool(getattr(result.error, "urgent", False))

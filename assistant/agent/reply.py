@@ -58,6 +58,46 @@ def what_you_can_say(*, model: bool) -> str:
     )
 
 
+# What each tool does while it runs, as the popup's working line says it (never a tool's name).
+STEP_WORDS: Mapping[str, str] = {
+    "play": "Starting the music…",
+    "pause": "Pausing…",
+    "resume": "Starting the music…",
+    "next_track": "Skipping…",
+    "previous_track": "Going back…",
+    "seek": "Moving in the song…",
+    "set_volume": "Changing the volume…",
+    "mute": "Changing the volume…",
+    "set_shuffle": "Setting shuffle…",
+    "set_repeat": "Setting repeat…",
+    "add_to_queue": "Adding it to the queue…",
+    "get_queue": "Reading the queue…",
+    "now_playing": "Checking what plays…",
+    "list_devices": "Looking at your devices…",
+    "transfer_playback": "Moving the music…",
+    "search": "Searching Spotify…",
+    "list_playlists": "Reading your playlists…",
+    "create_playlist": "Making the playlist…",
+    "playlist_from_artist": "Making the playlist…",
+    "add_to_playlist": "Adding songs to the playlist…",
+    "remove_from_playlist": "Taking songs off the playlist…",
+    "save_to_library": "Adding it to your liked songs…",
+    "remove_from_library": "Taking it out of your library…",
+    "about_music": "Looking that up…",
+    "more_like_this": "Finding more like this…",
+    "undo": "Putting it back…",
+    "undo_new_playlist": "Deleting the playlist…",
+    "taste_feedback": "Noting that…",
+    "play_favourites": "Picking songs you like…",
+}
+WORKING = "Working on it…"
+
+
+def step_words(tool: str) -> str:
+    """What the popup says while ``tool`` runs ("Searching Spotify…")."""
+    return STEP_WORDS.get(tool, WORKING)
+
+
 NAME_MAX = 80  # characters of a name repeated back in a question
 
 

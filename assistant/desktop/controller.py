@@ -34,6 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal, Protocol
 
+from assistant.agent.reply import step_words
 from assistant.desktop.state import NowPlaying, UiState
 from assistant.desktop.tray import DeviceEntry
 from assistant.errors import SegueError
@@ -80,8 +81,8 @@ class PopupLike(Protocol):
     def show(self) -> None:
         """Open the window."""
 
-    def set_busy(self) -> None:
-        """Show that a command runs."""
+    def set_busy(self, doing: str | None = None) -> None:
+        """Show that a command runs, and what it is doing when known ("Searching Spotify…")."""
 
     def set_listening(self) -> None:
         """Show that the microphone is open."""
@@ -426,7 +427,11 @@ class Controller:
 
         try:
             self._set_state(UiState.THINKING)
-            reply = self._pipeline.handle(utterance, on_sentence=on_sentence)
+            reply = self._pipeline.handle(
+                utterance,
+                on_sentence=on_sentence,
+                on_step=lambda tool: self._doing(tool, generation),
+            )
             if generation != self._generation:
                 logger.info("Dropping the reply of a cancelled command")
                 return
@@ -434,6 +439,11 @@ class Controller:
         except Exception:
             logger.exception("Command failed")
             self._show_error("Something went wrong; the details are in the log.")
+
+    def _doing(self, tool: str, generation: int) -> None:
+        """Show in the popup what the running command is doing now."""
+        if generation == self._generation:
+            self._popup.set_busy(step_words(tool))
 
     def _show(self, reply: Reply, utterance: Utterance, early: Sequence[str] = ()) -> None:
         now = self._read_now_playing()

@@ -13,9 +13,10 @@ stdin and stdout, one JSON object per line:
 parent -> popup
     ``{"type": "show"}``    show the window near the tray and take the focus
     ``{"type": "hide"}``    hide it
-    ``{"type": "busy", "activity": "thinking" | "listening"}``
-                            a command runs (a moving indicator), or the microphone is open (the
-                            level meter)
+    ``{"type": "busy", "activity": "thinking" | "listening", "doing": str}``
+                            a command runs (a moving indicator, and what it does now when
+                            ``doing`` says: "Searching Spotify…"), or the microphone is open
+                            (the level meter)
     ``{"type": "level", "value": float}``  the microphone's level (0..1) while listening
     ``{"type": "reply", "text": str, "ok": bool, "heard": str | null, "options": [str],
     "more": [str]}``        add a reply to the conversation: ``heard`` ("Heard: “pause”") is
@@ -156,6 +157,7 @@ class _PopupWindow:
         self._draft = ""
         self.lines: list[_Line] = []
         self.activity: str | None = None
+        self.doing: str | None = None  # what the running command does now, in words
         self.level = 0.0
         self.level_peak = 0.0  # the loudest the meter showed while last listening
         self.live = False  # the microphone's first sound has arrived (since listening began)
@@ -379,7 +381,11 @@ class _PopupWindow:
         elif kind == "hide":
             self.hide()
         elif kind == "busy":
-            self.set_busy(str(message.get("activity") or "thinking"))
+            doing = message.get("doing")
+            self.set_busy(
+                str(message.get("activity") or "thinking"),
+                doing if isinstance(doing, str) and doing else None,
+            )
         elif kind == "level":
             self.set_level(message.get("value"))
         elif kind == "reply":
@@ -468,9 +474,10 @@ class _PopupWindow:
         """Whether a command runs or the microphone is open."""
         return self.activity is not None
 
-    def set_busy(self, activity: str) -> None:
+    def set_busy(self, activity: str, doing: str | None = None) -> None:
         starting = self.activity is None
         self.activity = activity if activity in _ACTIVITY_TEXT else "thinking"
+        self.doing = doing if self.activity == "thinking" else None
         self.level = 0.0
         if self.activity == "listening":
             self.level_peak = 0.0
@@ -499,6 +506,8 @@ class _PopupWindow:
         canvas = self.meter
         canvas.delete("all")
         label = _ACTIVITY_TEXT.get(self.activity or "", "")
+        if self.activity == "thinking" and self.doing:
+            label = self.doing
         if self.activity == "listening" and not self.live:
             label = _OPENING_TEXT
         self.activity_label.configure(text=label)
@@ -828,6 +837,7 @@ class _PopupWindow:
             "visible": self.visible,
             "busy": self.busy,
             "activity": self.activity,
+            "activity_text": str(self.activity_label.cget("text")),
             "level": self.level,
             "level_peak": self.level_peak,
             "live": self.live,
@@ -1167,9 +1177,16 @@ class PopupProcess:
         """Hide the popup, if it runs."""
         self._send({"type": "hide"})
 
-    def set_busy(self) -> None:
-        """Show that a command is running (a moving indicator), if the popup runs."""
-        self._send({"type": "busy", "activity": "thinking"})
+    def set_busy(self, doing: str | None = None) -> None:
+        """Show that a command is running (a moving indicator), if the popup runs.
+
+        Args:
+            doing: What it is doing now, in words ("Searching Spotify…"); None: working.
+        """
+        message: dict[str, Any] = {"type": "busy", "activity": "thinking"}
+        if doing:
+            message["doing"] = doing
+        self._send(message)
 
     def set_listening(self) -> None:
         """Show that the microphone is open (the level meter), if the popup runs."""

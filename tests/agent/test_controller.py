@@ -19,7 +19,7 @@ from assistant.desktop.controller import Controller
 from assistant.desktop.notify import Notifier
 from assistant.desktop.popup import PopupProcess
 from assistant.desktop.state import NowPlaying
-from assistant.sim import SimulatedSpotify
+from assistant.sim import Fault, SimulatedSpotify
 from assistant.voice.cues import Cues
 from assistant.voice.recorder import Recorder
 from assistant.voice.tts import SilentVoice
@@ -286,4 +286,34 @@ def test_a_spoken_answer_starts_with_its_first_sentence_while_the_model_writes_t
         assert bodies(desk) == [answer]
     finally:
         fake_openai.release()
+        control.close()
+
+
+def test_the_popup_says_what_a_running_command_is_doing(
+    segue: Callable[..., Segue],
+    sim: SimulatedSpotify,
+    desk: VirtualDesktop,
+    tmp_path: Path,
+    fake_openai: FakeOpenAI,
+) -> None:
+    songs = ["Creep by Radiohead", "Rehab by Amy Winehouse"]
+    call = {"name": "Calm", "tracks": songs, "description": None, "public": False}
+    fake_openai.chat(tool_calls=[("create_playlist", call)])
+    popup = PopupProcess(lambda text: None)
+    control = controller(segue(), tmp_path, "queue", popup=popup)
+    # Spotify is slow to make the playlist today: its answer waits until the test has looked.
+    sim.add_fault(
+        Fault(path="/v1/me/playlists", method="POST", status=None, apply=True, hang_seconds=30)
+    )
+    try:
+        control.on_type()
+        desk.wait_for_window("^Segue$")
+        control.on_command("make a playlist called Calm with Creep and Rehab")
+        doing = popup_state(popup, lambda s: s["activity_text"] == "Making the playlist…")
+        assert doing["busy"]
+        sim.clear_faults()
+        done = popup_state(popup, lambda s: not s["busy"] and len(s["conversation"]) >= 1)
+        assert said(done)[-1][1].startswith("Created “Calm” with 2 songs"), said(done)
+    finally:
+        sim.clear_faults()
         control.close()

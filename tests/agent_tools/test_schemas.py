@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
+from assistant.agent.reply import STEP_WORDS, step_words
 from assistant.agent.spotify_tools import SpotifyTools
+from assistant.agent.taste_tools import TasteTools
 from assistant.agent.tools import ToolRegistry
+from assistant.taste import TasteMemory
 
 GOLDEN = Path(__file__).parent / "golden" / "spotify_tools.json"
 
@@ -106,3 +109,15 @@ def test_schema_size(capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         print(f"\nSpotifyTools schemas: {size} bytes (json.dumps), {compact} compact")
     assert size < 14_000  # every byte is sent on every LLM request
+
+
+def test_every_tool_says_in_words_what_it_is_doing() -> None:
+    # The popup's working line says what a running command does ("Searching Spotify…"), from
+    # one table: every tool of the registry is in it, in people's words, never its name.
+    unused: Any = object()
+    tools = [*registry(), *ToolRegistry(TasteTools(TasteMemory(None), unused, unused))]
+    missing = [tool.name for tool in tools if tool.name not in STEP_WORDS]
+    assert missing == []
+    for tool in tools:
+        words = step_words(tool.name)
+        assert words.endswith("…") and "_" not in words and tool.name not in words, words

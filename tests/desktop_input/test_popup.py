@@ -403,3 +403,16 @@ def test_the_popup_follows_the_systems_dark_appearance(
 
 def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def test_the_working_line_says_what_the_command_is_doing(
+    desktop: VirtualDesktop, popup: PopupDriver
+) -> None:
+    popup.show()
+    popup.type_line("make a playlist called Calm with ten calm piano pieces")
+    popup.command()
+    assert popup.wait_state(lambda s: s["busy"])["activity_text"] == "Working on it…"
+    popup.popup.set_busy("Making the playlist…")
+    popup.wait_state(lambda s: s["activity_text"] == "Making the playlist…")
+    popup.popup.send_reply("Created “Calm” with 10 songs.", True)
+    assert popup.wait_state(lambda s: not s["busy"])["activity_text"] == ""
