@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.agent.tools import ToolCall, ToolResult
+from assistant.text.names import one_line, quoted
 
 CONFIRM_HINT = "Say yes to confirm."
 CANCELLED = "OK, I left it as it is."
@@ -260,10 +261,8 @@ def _count(n: int) -> str:
 
 
 def _short(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= NAME_MAX else line[: NAME_MAX - 1] + "…"
+    return one_line(text, NAME_MAX)
 
 
 def _q(text: str) -> str:
-    inner = _short(text).replace("“", "'").replace("”", "'").replace('"', "'")
-    return f"“{inner}”"
+    return quoted(text, NAME_MAX)

@@ -18,7 +18,6 @@ answers with something, so its top hit alone is never taken. Numbered results of
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -66,6 +65,9 @@ from assistant.spotify.models import (
 from assistant.taste import Song, TasteMemory
 from assistant.text import match
 from assistant.text.fold import fold as _fold
+from assistant.text.names import as_data as _data
+from assistant.text.names import one_line as _clean
+from assistant.text.names import quoted as _q
 from assistant.text.songs import QUOTES as _QUOTES
 from assistant.text.songs import title_artist_readings
 
@@ -101,7 +103,6 @@ ARTIST_PLAYLIST_DEFAULT = 20  # songs in "make a playlist of songs by X"
 ARTIST_PLAYLIST_MAX = 50
 ARTIST_PLAYLIST_SEARCH_MAX = 100  # results read through (10 requests at most)
 UNMUTE_DEFAULT_VOLUME = 50
-NAME_MAX = 120  # characters of a Spotify name shown; longer ones are cut
 CONTENTS_CHECK_MAX = 500  # longest playlist read to skip duplicates (10 requests of 50)
 
 # Names found by search are judged by one policy (assistant.text.match): act, ask or not found.
@@ -1600,23 +1601,6 @@ def _playlist_item(playlist: Playlist) -> _Item:
 
 
 # --- text --------------------------------------------------------------------------------------
-
-
-def _clean(text: str) -> str:
-    """One line, at most NAME_MAX characters: how a name from Spotify is shown."""
-    line = " ".join(text.split())
-    return line if len(line) <= NAME_MAX else line[: NAME_MAX - 1] + "\u2026"
-
-
-def _q(text: str) -> str:
-    """A name in typographic quotes for the person; quotes inside it cannot close them."""
-    inner = _clean(text).replace("\u201c", "'").replace("\u201d", "'").replace('"', "'")
-    return f"\u201c{inner}\u201d"
-
-
-def _data(text: str) -> str:
-    """A name as a JSON string for the model: clearly data, whatever it says."""
-    return json.dumps(_clean(text), ensure_ascii=False)
 
 
 def _with_artist(query: str, artist: str | None) -> str:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
-from assistant.agent.spotify_tools import NOTHING_PLAYING, _clean, _data, _q
+from assistant.agent.spotify_tools import NOTHING_PLAYING
 from assistant.agent.tools import Change, ToolOutput, tool
 from assistant.agent.undo import UNKNOWN, playback_record
 from assistant.errors import NotFound, SegueError
@@ -25,6 +25,9 @@ from assistant.spotify.client import SpotifyClient
 from assistant.spotify.control import PlayerControl
 from assistant.spotify.devices import LocalPlayer
 from assistant.taste import Kind, Song, TasteMemory
+from assistant.text.names import as_data as _data
+from assistant.text.names import one_line as _clean
+from assistant.text.names import quoted as _q
 
 logger = logging.getLogger(__name__)
 

@@ -46,6 +46,7 @@ from assistant.spotify.control import PlayerControl
 from assistant.spotify.devices import LocalPlayer
 from assistant.spotify.ducking import VolumeDucker
 from assistant.spotify.models import REPEAT_MODES, PlaybackState
+from assistant.text.names import quoted as _q
 
 logger = logging.getLogger(__name__)
 
@@ -585,8 +586,3 @@ why it cannot be put back."""
 def _id(playlist: object) -> str:
     """A playlist's ID from its ID or URI."""
     return str(playlist).rsplit(":", 1)[-1]
-
-
-def _q(text: str) -> str:
-    """A name in typographic quotes, one line."""
-    return "\u201c" + " ".join(text.split()).replace("\u201d", "'") + "\u201d"
