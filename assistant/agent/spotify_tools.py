@@ -424,17 +424,11 @@ class SpotifyTools:
     @tool
     def next_track(self) -> ToolOutput:
         """Skip to the next track."""
-        # What is skipped, for the taste memory: read beside the skip, which waits for nothing.
-        leaving = self._undo.read_beside(self._playing_song) if self._taste is not None else None
+        leaving = self._playing_song()
         self._control.next_track()
-        output = self._now("Skipped to", "Skipped.", Change("next"))
         if leaving is not None and self._taste is not None:
-            skipped = leaving()
-            # A read that landed after the skip saw the next song: no evidence about it.
-            arrived = output.data.get("uri") if isinstance(output.data, dict) else None
-            if skipped is not None and skipped[0].uri != arrived:
-                self._taste.note_skip(*skipped)
-        return output
+            self._taste.note_skip(*leaving)
+        return self._now("Skipped to", "Skipped.", Change("next"))
 
     @tool
     def previous_track(self) -> ToolOutput:
@@ -1242,6 +1236,8 @@ class SpotifyTools:
 
     def _playing_song(self) -> tuple[Song, int] | None:
         """What plays and how far in, for the taste memory (None without one, or on a failure)."""
+        if self._taste is None:
+            return None
         try:
             state = self._control.currently_playing()
         except SegueError as err:

@@ -33,11 +33,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from assistant.agent.tools import Change, ConfirmFirst, ToolCall, ToolOutput
 from assistant.errors import SegueError
@@ -49,8 +49,6 @@ from assistant.spotify.models import REPEAT_MODES, PlaybackState
 from assistant.text.names import quoted as _q
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 WINDOW_SECONDS = 300.0  # the default conversation window (``conversation_minutes``: 5)
 KEEP_ROWS = 200  # most changes kept; older ones go (only the last command is ever undone)
@@ -341,31 +339,23 @@ class Undo:
             logger.info("What was before a change was not read: %s", type(err).__name__)
             return None
 
-    def read_beside(self, read: Callable[[], T]) -> Callable[[], T]:
-        """Start ``read`` now, beside the requests that follow; returns a getter.
-
-        The getter waits for the answer and returns it (or raises what ``read`` raised). The
-        requests that follow do not wait for the read, so what it saw may already be after them:
-        the caller tells (a play takes it before it starts; a skip compares songs).
-        """
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segue-undo-read")
-        return self._pool.submit(read).result
-
     def playback_before(self, read: Callable[[], PlaybackState | None]) -> Callable[[], Change]:
         """Start reading what plays, beside a play's own requests (a search); returns a getter.
 
         Call the getter before the play changes anything: it gives what played before the play
         (nothing included), or UNKNOWN when the read failed.
         """
-        state = self.read_beside(read)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segue-undo-read")
+        future: Future[PlaybackState | None] = self._pool.submit(read)
 
         def change() -> Change:
             try:
-                return Change("playback", playback_record(state()))
+                state = future.result()
             except SegueError as err:
                 logger.info("What played before a play was not read: %s", type(err).__name__)
                 return UNKNOWN
+            return Change("playback", playback_record(state))
 
         return change
 
