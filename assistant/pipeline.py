@@ -348,6 +348,10 @@ class Pipeline:
             stt=(self._timer() - started) * 1000, bytes_to_openai=transcript.bytes_sent
         )
         if heard.options:
+            meant = self.agent.only_change(heard.options)
+            if meant is not None:  # "mute" while muted would change nothing: "unmute" it is
+                logger.info("Of %d readings only one would change anything", len(heard.options))
+                return _Heard(text=meant, timings=timings)
             # Two readings fit about equally well: ask rather than act on either.
             said = _Heard(text=transcript.text, timings=timings)
             return replace(said, reply=_reply(self.agent.ask_which(heard.options), said, 0.0))

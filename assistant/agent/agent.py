@@ -60,7 +60,14 @@ from assistant.agent.tools import (
     ToolRegistry,
     ToolResult,
 )
-from assistant.errors import AmbiguousMatch, NearMiss, NoDevice, NotFound, RequestTooLarge
+from assistant.errors import (
+    AmbiguousMatch,
+    NearMiss,
+    NoDevice,
+    NotFound,
+    RequestTooLarge,
+    SegueError,
+)
 from assistant.text import match
 from assistant.text.numbers import number_value, ordinal_value
 
@@ -307,6 +314,40 @@ class Agent:
             quoted = [f"“{option}”" for option in options]
             listed = ", ".join(quoted[:-1]) + f" or {quoted[-1]}"
             return AgentResult(text=f"Did you say {listed}?", ok=True, question=tuple(options))
+
+    def only_change(self, options: Sequence[str]) -> str | None:
+        """Of readings the recogniser cannot tell apart, the only one that would change anything.
+
+        "Mute" while the sound is off changes nothing, so of "mute" / "unmute" heard while muted
+        the person meant "unmute". Each option must be a command the fast path understands and
+        every one of its calls must tell whether it would change anything now (one read each);
+        otherwise, or when several would, there is no such reading and Segue asks.
+
+        Args:
+            options: The readings (:meth:`ask_which`'s options).
+
+        Returns:
+            The one reading that would change something while every other would change
+            nothing, or None.
+        """
+        changing: list[str] = []
+        with self._lock:
+            for option in options:
+                calls = self._fast_path(option)
+                if not calls:
+                    return None
+                try:
+                    verdicts = [self.registry.would_change(call) for call in calls]
+                except SegueError as err:
+                    logger.info(
+                        "Could not tell what a reading would change: %s", type(err).__name__
+                    )
+                    return None
+                if None in verdicts:
+                    return None
+                if any(verdicts):
+                    changing.append(option)
+        return changing[0] if len(changing) == 1 else None
 
     def forget(self) -> None:
         """Drop pending questions and the conversation."""

@@ -9,14 +9,19 @@ holds the thresholds), and :func:`choose_by_text` decides where it cannot (OpenA
 text gives no scores).
 
 - A transcript the grammar understands fully is checked only against what it is easily confused
-  with: the same words with a "-teen" number for a "-ty" one and back ("17" / "70"). The local
+  with: the same words with a "-teen" number for a "-ty" one and back ("17" / "70"), and, when
+  its names are not the person's own ("Play Creek, Ivera Adele, Head."), the person's sentences
+  closest to it (``OWN_LIMIT``), one of which is taken only when it fits the recording clearly
+  better than the transcript itself (the search and its near-miss question decide otherwise).
+  The local
   model cannot tell those apart reliably (measured on four voices: a correct "Volume 70." scored
   below "Volume 17." on one, a wrong "Volume 17." above "Volume 70." on another), so unless its
   own reading wins clearly (``TWIN_CLEAR``), Segue asks which was meant. The grammar's
   ``confusable`` commands ("mute" / "unmute") are checked against each other the same way,
-  whether the transcript says one of them or the recording is found to. Other understood
-  commands stand as heard: swapping one fixed command for another by score turned a correct
-  "Next." into "what's next".
+  whether the transcript says one of them or the recording is found to (the pipeline then does
+  the one that would change something, if only one would: ``Agent.only_change``). Other
+  understood commands stand as heard: swapping one fixed command for another by score turned a
+  correct "Next." into "what's next".
 - Any other transcript is checked against the grammar's ``spoken_commands`` (every command
   without names, as people say it: a recogniser's slip can share no letter with the command, so
   all of them are kept) and the name-bearing sentences closest to it by spelling and by sound.
@@ -26,7 +31,8 @@ text gives no scores).
   rumors"). Such a sentence changes only the command's words, and a wrong verb is the costliest
   mistake ("call mom" -> "play mom"), so it is taken only when it costs the recording almost
   nothing against the transcript (``ECHO_DEFICIT``); the name is then searched and judged like
-  a typed one.
+  a typed one. An echo is no rival of the person's own name: when they fit about equally
+  ("add Willy Dean to the queue" / "add Billie Jean to the queue"), the person's wins.
 """
 
 from __future__ import annotations
@@ -80,6 +86,11 @@ TEXT_ACCEPT = 88.0
 # this close by spelling or sound ("paws" -> "Did you mean “pause”?"); only a question, so the
 # bar is lower than TEXT_ACCEPT's; "turn on the lights" is 75 from its nearest command.
 SUGGEST_AT = 80.0
+# For a transcript the grammar understands whose names are not the person's own ("Play Creek,
+# Ivera Adele, Head."): the person's sentences closest to it, checked against the recording (one
+# is taken only when it fits clearly better than the transcript itself). The right one was the
+# closest by spelling and sound in every case measured.
+OWN_LIMIT = 6
 # Echo sentences (the transcript's own words behind a command's words) kept for scoring: the
 # closest to the transcript by spelling and sound.
 ECHO_LIMIT = 8
@@ -170,16 +181,39 @@ def candidates(transcript: str, names: Names | None = None, *, echo: bool = True
     spoken = grammar.grammar().spoken_commands()
     if understood is not None and understood.quality >= 1.0:
         variants = [v for v in _twins(transcript) if fold(v) != fold(transcript)]
+        if understood.names:
+            variants += _own_readings(transcript, names)
         return [transcript, *variants] if variants else []
-    fixed = set(grammar.grammar().fixed_sentences())
-    named = [s for s in grammar.sentences(names) if s not in fixed]
-    closest = _closest(transcript, named, NAMED_LIMIT)
+    closest = _closest(transcript, _named(names), NAMED_LIMIT)
     found = [*spoken, *closest]
     if echo:
         # An echo that only respells one of the person's names ("add Billy Jean to the queue"
         # beside "add Billie Jean to the queue") would be the name's rival: the name stays.
         found += [e for e in echoes(transcript) if all(_respelling(e, n) < 90 for n in closest)]
     return list(dict.fromkeys(found))
+
+
+def _named(names: Names | None) -> list[str]:
+    """The grammar's sentences that carry the person's names ("play Creep by Radiohead")."""
+    fixed = set(grammar.grammar().fixed_sentences())
+    return [s for s in grammar.sentences(names) if s not in fixed]
+
+
+def _own_readings(transcript: str, names: Names | None) -> list[str]:
+    """For an understood command with names not the person's own: their closest sentences.
+
+    "Play Creek, Ivera Adele, Head." is a command, but its name is nobody's; the person's "play
+    Creep by Radiohead" may be what was said. None when the transcript already says one of the
+    person's sentences.
+    """
+    if names is None:
+        return []
+    unnamed = set(grammar.sentences(None))  # the fixed commands and the volume levels
+    own = [s for s in grammar.sentences(names) if s not in unnamed]
+    spoken = fold(transcript)
+    if any(fold(sentence) == spoken for sentence in own):
+        return []
+    return _closest(transcript, own, OWN_LIMIT)
 
 
 def _respelling(one: str, other: str) -> float:
@@ -277,10 +311,9 @@ def decide(
     """
     echoed = set(_echoes(transcript))
     if accepted is not None and accepted not in echoed:
-        twins = [t for t in _confusable_with(accepted) if t in scores]
-        twin = max(twins, key=scores.__getitem__, default=None)
-        if twin is not None and scores[accepted] - scores[twin] < TWIN_CLEAR:
-            return Heard(transcript, options=(_plain(accepted), _plain(twin)))
+        asked = _confusable_question(transcript, accepted, scores)
+        if asked is not None:
+            return asked
     if accepted is not None and accepted in echoed:
         cost = (
             None
@@ -292,8 +325,12 @@ def decide(
         return Heard(accepted)
     # Echoes are no rivals in a near tie: they repeat the transcript's words.
     scores = {text: score for text, score in scores.items() if text not in echoed}
-    if transcript in scores:  # an understood command, checked against its number twins
-        others = {text: score for text, score in scores.items() if text != transcript}
+    if transcript in scores:  # an understood command, checked against its twins
+        twins = set(_twins(transcript))
+        if accepted is not None and accepted != transcript and accepted not in twins:
+            # One of the person's own sentences fits clearly better than the words heard.
+            return Heard(accepted)
+        others = {text: score for text, score in scores.items() if text in twins}
         if not others:
             return Heard(transcript)
         twin = max(others, key=others.__getitem__)
@@ -312,7 +349,21 @@ def decide(
             if rival is None or scores[first] - scores[rival] >= TIE_MARGIN:
                 return Heard(first)
             return Heard(transcript, options=(_plain(first), _plain(rival)))
+        if near and echoed:
+            # Clearly ahead of every other reading, it lost its lead only to an echo (the
+            # transcript's spelling of a name: "add Willy Dean to the queue" beside the
+            # person's "add Billie Jean to the queue"): the person's own words win a near tie.
+            return _confusable_question(transcript, first, scores) or Heard(first)
     return Heard(accepted or transcript)
+
+
+def _confusable_question(transcript: str, taken: str, scores: Mapping[str, float]) -> Heard | None:
+    """The question to ask when ``taken``'s ``confusable`` twin fits about as well, else None."""
+    twins = [t for t in _confusable_with(taken) if t in scores]
+    twin = max(twins, key=scores.__getitem__, default=None)
+    if twin is not None and scores[taken] - scores[twin] < TWIN_CLEAR:
+        return Heard(transcript, options=(_plain(taken), _plain(twin)))
+    return None
 
 
 def _same_calls(one: str, other: str) -> bool:

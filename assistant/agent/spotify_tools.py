@@ -283,6 +283,26 @@ class SpotifyTools:
         """Prepare for a command that is coming: look up this computer's player (one request)."""
         self._player.warm_up()
 
+    def would_change(self, tool: str, arguments: Mapping[str, Any]) -> bool | None:
+        """Whether a call would change anything now; None when Segue does not tell.
+
+        Told for mute and unmute only, from the person's volume (one read): "mute" while muted
+        and "unmute" with the sound on change nothing, so of the two, heard alike, the agent
+        takes the one that would change something. (Not for a volume: "volume 70" said at 70
+        is a person who does not know the level, not a slip for "volume 17".)
+
+        Args:
+            tool: The tool a call would run.
+            arguments: Its arguments, as validated for it.
+        """
+        if tool != "mute":
+            return None
+        volume = self._player.run(self._person_volume)
+        if arguments.get("muted", True):
+            return volume != 0
+        before = self._volume_before_mute
+        return volume == 0 or (before is not None and before != volume)
+
     def look_ahead(self, tool: str, arguments: Mapping[str, Any]) -> bool:
         """Start looking up the songs of a call the model is still writing.
 

@@ -242,6 +242,25 @@ class ToolRegistry:
         hook = getattr(provider, "look_ahead", None)
         return bool(hook(name, arguments)) if callable(hook) else False
 
+    def would_change(self, call: ToolCall) -> bool | None:
+        """Whether ``call`` would change anything now (its provider's ``would_change``).
+
+        None when the provider cannot tell (or has no such hook), or the arguments are not
+        valid for the tool: only a sure answer decides anything.
+        """
+        found = self._tools.get(call.name)
+        if found is None:
+            return None
+        hook = getattr(getattr(found.function, "__self__", None), "would_change", None)
+        if not callable(hook):
+            return None
+        try:
+            arguments = found.arguments_model.model_validate(dict(call.arguments))
+        except ValidationError:
+            return None
+        answer = hook(call.name, dict(arguments))
+        return answer if isinstance(answer, bool) else None
+
     def drop_look_ahead(self) -> None:
         """Tell each provider that calls shown to :meth:`look_ahead` and not run never will."""
         for provider in self._providers:

@@ -19,8 +19,10 @@ from assistant.agent.grammar import Names
 from assistant.agent.vocabulary import SpotifyVocabulary
 from assistant.pipeline import Pipeline, Reply, Utterance
 from assistant.sim import SimulatedSpotify
+from assistant.sim.catalog import Catalog
 from assistant.voice.audio import Recording
 from assistant.voice.stt import LocalWhisper
+from tests.agent import helpers
 from tests.agent.conftest import Segue
 from tests.agent.test_voice_pipeline import openai_stt
 from tests.fakes.openai_server import FakeOpenAI
@@ -33,12 +35,15 @@ def state(sim: SimulatedSpotify) -> dict[str, Any]:
     return snapshot
 
 
-def listen(segue: Segue, stt: object) -> Callable[[Recording], Reply]:
+def listen(
+    segue: Segue, stt: object, prompt: list[str] | None = None
+) -> Callable[[Recording], Reply]:
+    """The pipeline hearing recordings; ``prompt``: the names the recogniser is given instead."""
     vocabulary = SpotifyVocabulary(segue.client)
     pipeline = Pipeline(
         segue.agent,
         stt=stt,  # type: ignore[arg-type]
-        vocabulary=vocabulary,
+        vocabulary=vocabulary if prompt is None else lambda: prompt,
         names=vocabulary.names,
     )
     return lambda rec: pipeline.handle(Utterance(text=None, audio=rec, source="voice"))
@@ -216,3 +221,103 @@ def test_a_command_found_for_a_recording_is_asked_about_when_its_confusable_twin
     assert asked == hearing.Heard("I'm mute.", options=("mute", "unmute"))
     clear = {"mute": -1.0, "unmute": -2.5, "pause": -5.0}
     assert hearing.decide("I'm mute.", clear, "mute", -0.8) == hearing.Heard("mute")
+
+
+def catalog_prompt(sim: SimulatedSpotify) -> list[str]:
+    """The user's names with every artist of the simulator's catalog, for the recogniser.
+
+    The accuracy runs (tests/voice_speech) prompt it so: it writes these recordings as measured.
+    """
+    playlists = [p["name"] for p in sim.snapshot()["playlists"].values()]
+    artists = [artist.name for artist in Catalog.load().artists.values()]
+    return [*playlists, *artists, *(d["name"] for d in sim.devices)]
+
+
+def _likes(segue: Segue, *songs: str) -> None:
+    """The person liked these songs ("Title by Artist"): their names fill the sentences."""
+    for song in songs:
+        assert segue.say(f"play {song}").ok
+        assert segue.say("like this").ok
+    assert segue.say("play Bohemian Rhapsody by Queen").ok
+
+
+@pytest.mark.parametrize(
+    ("liked", "said", "written", "taken", "effect"),
+    [
+        # A command with a name nobody has: the person's own sentence fits the recording
+        # clearly better than the words written.
+        (
+            "Creep by Radiohead",
+            "play Creep by Radiohead",
+            "Play Creek, Ivera Adele, Head.",
+            "play Creep by Radiohead",
+            ("Creep — Radiohead", []),
+        ),
+        # "add Willy Dean to the queue" (the transcript's words as a name) and the person's
+        # sentence fit about equally: the person's wins.
+        (
+            "Billie Jean by Michael Jackson",
+            "add billie jean to the queue",
+            "Ad Willy Dean Tanacu.",
+            "add Billie Jean to the queue",
+            ("Bohemian Rhapsody — Queen", ["Billie Jean — Michael Jackson"]),
+        ),
+    ],
+)
+def test_the_persons_own_sentence_is_taken_for_a_name_nobody_has(
+    playing: Segue,
+    sim: SimulatedSpotify,
+    whisper: LocalWhisper,
+    voices: Voices,
+    liked: str,
+    said: str,
+    written: str,
+    taken: str,
+    effect: tuple[str, list[str]],
+) -> None:
+    _likes(playing, liked)
+    rec = voices(ESPEAK_US, said)
+    prompt = catalog_prompt(sim)
+    assert whisper.transcribe(rec, vocabulary=prompt).text == written
+    reply = listen(playing, whisper, prompt)(rec)
+    assert reply.ok and reply.transcript == taken
+    queue = [helpers.label(sim, uri) for uri in state(sim)["queue"]]
+    assert (helpers.playing(sim), queue) == effect
+
+
+def test_of_mute_and_unmute_heard_alike_the_one_that_changes_something_is_done(
+    playing: Segue, sim: SimulatedSpotify, whisper: LocalWhisper, voices: Voices
+) -> None:
+    # Piper's "unmute" is written "I'm mute." and scores about as well as "mute": while the
+    # sound is off only "unmute" would change anything, so that is what was said.
+    assert playing.say("mute").ok
+    rec = voices(PIPER_JOE, "unmute")
+    heard = whisper.transcribe(rec, vocabulary=SpotifyVocabulary(playing.client)()).text
+    assert heard == "I'm mute."
+    reply = listen(playing, whisper)(rec)
+    assert reply.ok and reply.text == "Unmuted: volume 50%."
+    assert state(sim)["volume_percent"] == 50
+    # Readings that Segue cannot check this way stay a question.
+    assert playing.agent.only_change(("i like this song", "i don't like this song")) is None
+    assert playing.agent.only_change(("mute", "unmute")) == "mute"
+
+
+def test_an_own_reading_replaces_an_understood_transcript_only_when_it_fits_clearly_better() -> (
+    None
+):
+    names = Names(tracks=(("Creep", "Radiohead"),))
+    heard = "Play Creek by Radiohead."
+    found = hearing.candidates(heard, names)
+    assert found[0] == heard and "play Creep by Radiohead" in found
+    assert len(found) <= 1 + hearing.OWN_LIMIT
+    # The person's own words need no check.
+    assert hearing.candidates("Play Creep by Radiohead.", names) == []
+    # Accepted by the voice side (clearly ahead of the transcript): taken.
+    better = {heard: -1.2, "play Creep by Radiohead": -0.8}
+    taken = hearing.decide(heard, better, "play Creep by Radiohead", -1.2)
+    assert taken == hearing.Heard("play Creep by Radiohead")
+    # About as good as the transcript: the words heard stand, with no question (the search
+    # and its near-miss question decide).
+    close = {heard: -1.2, "play Creep by Radiohead": -1.3}
+    assert hearing.decide(heard, close, heard, -1.2) == hearing.Heard(heard)
+    assert hearing.decide(heard, close, None, -1.2) == hearing.Heard(heard)

@@ -19,10 +19,10 @@ sentences scored against each recording when the transcript is not a command (``
 
 | corpus, voice, listener | right | refused (a question) | wrong | without rescoring |
 |---|---|---|---|---|
-| positive, espeak-ng en-us 140 wpm, new | 38/45 | 7 (2) | 0 | 30 right, 0 wrong |
-| positive, piper joe 1.0, new | 38/45 | 7 (4) | 0 | 29 right, 1 wrong |
-| positive, espeak-ng en-us 140 wpm, regular | 39/45 | 6 (2) | 0 | 30 right, 0 wrong |
-| positive, piper joe 1.0, regular | 42/45 | 3 (2) | 0 | 29 right, 1 wrong |
+| positive, espeak-ng en-us 140 wpm, new | 39/45 | 6 (1) | 0 | 30 right, 0 wrong |
+| positive, piper joe 1.0, new | 39/45 | 6 (3) | 0 | 29 right, 1 wrong |
+| positive, espeak-ng en-us 140 wpm, regular | 42/45 | 3 (1) | 0 | 30 right, 0 wrong |
+| positive, piper joe 1.0, regular | 43/45 | 2 (1) | 0 | 29 right, 1 wrong |
 | negative, espeak-ng en-us 140 wpm, regular | - | 20/20 | 0 | 20 refused |
 | negative, piper joe 1.0, regular | - | 20/20 | 0 | 20 refused |
 
@@ -31,23 +31,29 @@ recovers: short commands ("Cephalon." -> "shuffle on", "Vause." -> "pause", "Sco
 "Newt." -> "mute"), "add this to" a playlist ("And Mr. Kill Vibes."), "play my playlist X"
 ("Play My Playless Deep Work."), the person's own songs ("Cubility Gene." -> "queue Billie
 Jean" for the regular listener) and, with the transcript's own words behind repaired command
-words, "Place ons by Taylor Swift." and "Playin' the album, rumors.". A title heard one sound
-off, by the artist named, is played when it is the person's own song (played lately or liked:
-"Play Creek by Radiohead." and "Play Mr., Right Side by The Killers." for the regular listener;
-the model's scores cannot tell such a pair apart, the person's listening can); for anyone else
-it is a question ("Did you mean “Creep” by Radiohead?"). What is asked: "Volume 17." ("Did you
-say “volume 17” or “volume 70”?"), "I'm mute." and "A Nute." (mute or unmute: the grammar's
-``confusable`` pair, asked about unless one fits clearly better). What is refused: "It's good."
-for "skip", "Play Creek, Ivera Adele, Head.", "Play Mr. Right Side by Michaela.", "Playin' the
-album Freeler.".
+words, "Place ons by Taylor Swift." and "Playin' the album, rumors.". A transcript that is a
+command whose name is nobody's is checked against the person's own sentences closest to it:
+"Play Creek, Ivera Adele, Head." becomes "play Creep by Radiohead" for the regular listener
+(it fits the recording clearly better than the words written). Where the transcript's own
+spelling of a name and the person's name fit equally ("add Willy Dean to the queue" / "add
+Billie Jean to the queue"), the person's wins. A title heard one sound off, by the artist named,
+is played when it is the person's own song (played lately or liked: "Play Creek by Radiohead."
+and "Play Mr., Right Side by The Killers." for the regular listener; the model's scores cannot
+tell such a pair apart, the person's listening can); for anyone else it is a question ("Did you
+mean “Creep” by Radiohead?"). Of "mute" and "unmute", which the model hears alike ("I'm
+mute.", "A Nute."), the one that would change something is done: "unmute" while the sound is
+off. What is asked: "Volume 17." ("Did you say “volume 17” or “volume 70”?"; both 17 and 70
+would change the volume). What is refused: "It's good." for "skip" ("skip" fits no better than
+"turn it up"), "Play Mr. Right Side by Michaela.", "Playin' the album Freeler." ("Nothing on
+Spotify matched “Freeler”").
 
 The default run covers the regular listener (positive and traps, both voices). Set
 ``SEGUE_SPEECH_ALL_VOICES=1`` to also run the new listener (with the comparison without
 rescoring) and espeak-ng en-gb at 170 wpm, Piper faster (0.85), slower (1.15) and with pink
 noise at 15 dB SNR (about 6 more minutes; floors for the new listener, reported for the rest).
-Measured for the regular listener (en-gb, faster, with noise, slower): 35, 40, 42 and 42 of 45
-right (35, 38, 40, 40 before a near miss was played for the person's own song), 0 wrong; every
-trap refused. The new listener: 38 and 38, as before.
+Measured for the regular listener (en-gb, faster, with noise, slower): 38, 41, 42 and 43 of 45
+right (35, 40, 42, 42 before the person's own sentences were checked for an understood
+transcript and mute/unmute decided by what would change), 0 wrong; every trap refused.
 """
 
 from __future__ import annotations
@@ -81,13 +87,14 @@ from tests.voice_speech.accuracy import (
 )
 from tests.voice_speech.corpora import CORPORA, HISTORY, NEGATIVE, POSITIVE
 
-# Floors sit a few commands below what was measured: int8 decoding can differ by a command or
-# two between CPUs. Raise them as recognition improves.
+# Floors for the regular listener are the targets (90% of 45 for the robotic voice, 95% for the
+# neural one: 41 and 43; measured 42 and 43); those for the new listener sit two commands below
+# what was measured (39 and 39), as int8 decoding can differ by a command between CPUs.
 RIGHT_FLOOR = {
-    ("positive", ESPEAK_US.name, False): 36,
-    ("positive", PIPER_JOE.name, False): 35,
-    ("positive", ESPEAK_US.name, True): 37,
-    ("positive", PIPER_JOE.name, True): 40,
+    ("positive", ESPEAK_US.name, False): 37,
+    ("positive", PIPER_JOE.name, False): 37,
+    ("positive", ESPEAK_US.name, True): 41,
+    ("positive", PIPER_JOE.name, True): 43,
 }
 # Wrong actions allowed, in every run and every voice: none. A spoken command Segue is not sure
 # of changes nothing.

@@ -48,11 +48,14 @@ class Understanding:
             that passed their checks included); lower when the match relies on a recogniser's
             slip ("and this song to my X playlist" for "add ...").
         sentence: Which rule matched: the intent and the sentence template.
+        names: The words the reading takes as names (a title, an artist, a playlist, a
+            device), as written; empty for a command without names ("pause", "volume 30").
     """
 
     calls: tuple[ToolCall, ...]
     quality: float
     sentence: str
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

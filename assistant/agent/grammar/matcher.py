@@ -157,6 +157,11 @@ class Grammar:
                         calls=tuple(calls),
                         quality=block.quality,
                         sentence=f"{block.intent}: {_template(result)}",
+                        names=tuple(
+                            matched[e.text_span[0] : e.text_span[1]]
+                            for e in result.entities_list
+                            if e.is_wildcard and e.text_span is not None
+                        ),
                     )
         return None
 
