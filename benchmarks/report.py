@@ -68,6 +68,10 @@ def markdown(results: dict[str, Any]) -> str:
         from benchmarks import streaming
 
         lines += ["", *streaming.markdown_lines(results["streaming"])]
+    if results.get("rescoring"):
+        from benchmarks import rescoring
+
+        lines += ["", *rescoring.markdown_lines(results["rescoring"])]
     lines += [
         "",
         f"## A {results['playlists'][0]['songs']}-song playlist from a list of names",

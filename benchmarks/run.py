@@ -35,6 +35,7 @@ from benchmarks.commands import (  # noqa: E402
 )
 from benchmarks.footprint import import_time, local_speech, tray_footprint  # noqa: E402
 from benchmarks.local_control import run_local_control  # noqa: E402
+from benchmarks.rescoring import MISHEARD, run_rescoring  # noqa: E402
 from benchmarks.streaming import LATENCIES_MS, SIZES, run_streaming  # noqa: E402
 
 SPEECH_COMMANDS = (
@@ -150,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
             tokens_per_s=args.tokens_per_s,
             log=log,
         )
+    if args.no_local_speech:
+        results["rescoring"] = None
+    else:
+        log("9. Checking a misheard command against its recording (closest sentences, all):")
+        misheard = MISHEARD[:1] if args.quick else MISHEARD
+        results["rescoring"] = run_rescoring(1 if args.quick else 5, misheard, log)
     results["harness_seconds"] = round(time.perf_counter() - started, 1)
     args.out.mkdir(parents=True, exist_ok=True)
     markdown = report.markdown(results)

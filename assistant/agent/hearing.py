@@ -22,9 +22,10 @@ text gives no scores).
   the one that would change something, if only one would: ``Agent.only_change``). Other
   understood commands stand as heard: swapping one fixed command for another by score turned a
   correct "Next." into "what's next".
-- Any other transcript is checked against the grammar's ``spoken_commands`` (every command
-  without names, as people say it: a recogniser's slip can share no letter with the command, so
-  all of them are kept) and the name-bearing sentences closest to it by spelling and by sound.
+- Any other transcript is checked against the grammar's ``spoken_commands`` (the commands
+  without names, as people say it) and the name-bearing sentences closest to it by spelling and
+  by sound (``SPOKEN_LIMIT``, ``NAMED_LIMIT``: a third of the cost of checking them all, for the
+  same decisions where measured).
 - Names the person has never played cannot come from their names, so the transcript's own words
   are tried as the name behind each command's words (:func:`echoes`: "Place ons by Taylor
   Swift." -> "play songs by Taylor Swift", "Playin' the album, rumors." -> "play the album
@@ -62,13 +63,15 @@ __all__ = [
     "nearest_command",
 ]
 
-# Name-bearing sentences kept for a transcript the grammar does not understand. With the 52
-# spoken commands and up to ECHO_LIMIT echoes that makes 72-80 sentences to score: measured idle
-# on 2 cores, 72 in 270-280 ms, 78 in 320-370 ms (about 4 ms a sentence after a 20 ms
-# encoding). Scoring only the 24 closest by spelling and sound took a third of that and kept
-# every right answer, but with fewer rivals one non-command ("set an alarm for seven") passed as
-# "turn down the volume": the full set stays until a cheaper scorer allows more.
-NAMED_LIMIT = 20
+# For a transcript the grammar does not understand: the spoken commands and the name-bearing
+# sentences closest to it by spelling and sound, and up to ECHO_LIMIT echoes (24-32 sentences,
+# 130-230 ms on 2 cores; benchmarks/rescoring.md). Every spoken command (52) and the 20 closest
+# named ones, 72-80 sentences, cost twice that. On 390 recordings (the accuracy corpora in six
+# voices) 16 and 8 decided as all of them did but for four: a noisy "shuffle on" ("Jepa One.")
+# refused, and three traps refused or left alone instead of asked about or read; no wrong
+# action either way. A slip keeps most of the sounds of what was said.
+SPOKEN_LIMIT = 16
+NAMED_LIMIT = 8
 # How much better (mean log-probability per token) the heard number must fit the recording than
 # its "-teen"/"-ty" twin to be taken without asking. Measured gaps for numbers heard right: 0.02
 # to 3.04 (half of them under 1.6); for "seventy" heard as 17: 0.97.
@@ -161,7 +164,14 @@ def _closest(transcript: str, sentences: Sequence[str], limit: int) -> list[str]
     return sorted(sentences, key=lambda s: -closeness(transcript, s))[:limit]
 
 
-def candidates(transcript: str, names: Names | None = None, *, echo: bool = True) -> list[str]:
+def candidates(
+    transcript: str,
+    names: Names | None = None,
+    *,
+    echo: bool = True,
+    spoken_limit: int = SPOKEN_LIMIT,
+    named_limit: int = NAMED_LIMIT,
+) -> list[str]:
     """The sentences to check against the recording; empty when there is nothing to check.
 
     Args:
@@ -170,6 +180,8 @@ def candidates(transcript: str, names: Names | None = None, *, echo: bool = True
         echo: Also the transcript's own words as names (:func:`echoes`); only for a recogniser
             that scores them against the recording (spelling alone cannot tell "call mom" from
             "play mom").
+        spoken_limit: The most spoken commands (the closest) for a transcript not understood.
+        named_limit: The most name-bearing sentences (the closest) for one not understood.
 
     Returns:
         Candidate sentences (the transcript itself among them when the grammar understands it,
@@ -184,8 +196,8 @@ def candidates(transcript: str, names: Names | None = None, *, echo: bool = True
         if understood.names:
             variants += _own_readings(transcript, names)
         return [transcript, *variants] if variants else []
-    closest = _closest(transcript, _named(names), NAMED_LIMIT)
-    found = [*spoken, *closest]
+    closest = _closest(transcript, _named(names), named_limit)
+    found = [*_closest(transcript, spoken, spoken_limit), *closest]
     if echo:
         # An echo that only respells one of the person's names ("add Billy Jean to the queue"
         # beside "add Billie Jean to the queue") would be the name's rival: the name stays.

@@ -11,6 +11,9 @@ How (CTranslate2's ``Whisper.align``, one decoder pass per batch of candidates):
 - The recording, followed by ``PAD_S`` of silence, is encoded ONCE. Whisper is trained on 30 s
   windows whose end is silence; without any, short recordings scored badly (Piper's "next":
   " Next." at -10.8 instead of -1.2), while the full 30 s window costs 265 ms to encode on 2 cores.
+- Only the words are encoded, with ``KEEP_BEFORE_S`` before the first speech and
+  ``KEEP_AFTER_S`` after the last (the recorder's speech detector finds them): a held hotkey
+  records seconds of room, and the decoder's cost grows with every frame it reads.
 - The decoder reads only the encoder frames of the recording and ``MEMORY_EXTRA_S`` after it:
   its cost per candidate grows with those frames, and the frames further into the silence
   changed the scores little (-1.1 vs -1.2 above), whereas reading none of the silence did (-10.3).
@@ -61,7 +64,14 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import SpeechNotUnderstood
-from assistant.voice.audio import SAMPLE_RATE, Recording, resample
+from assistant.voice.audio import (
+    FRAME_SAMPLES,
+    SAMPLE_RATE,
+    Recording,
+    SpeechDetector,
+    float_to_pcm16,
+    resample,
+)
 from assistant.voice.stt import LocalWhisper
 
 logger = logging.getLogger(__name__)
@@ -83,6 +93,10 @@ PAD_S = 3.0
 
 MEMORY_EXTRA_S = 1.0
 """Seconds of encoder output after the recording that the decoder reads."""
+
+KEEP_BEFORE_S = 0.2
+KEEP_AFTER_S = 0.3
+"""Seconds of the recording kept before its first and after its last speech (see _speech_only)."""
 
 # Candidates per ``align`` call: 8 and 16 were fastest; 32 and more were slower per candidate.
 _BATCH_SIZE = 16
@@ -184,17 +198,22 @@ class ForcedScorer:
     candidates, 360-410 ms for 120.
     """
 
-    def __init__(self, whisper: LocalWhisper, *, batch_size: int = _BATCH_SIZE) -> None:
+    def __init__(
+        self, whisper: LocalWhisper, *, batch_size: int = _BATCH_SIZE, trim_silence: bool = True
+    ) -> None:
         """Score with this recogniser's model (loaded when first needed).
 
         Args:
             whisper: The local recogniser whose model to use.
             batch_size: Candidates per ``align`` call.
+            trim_silence: Score only the words and a little around them (``KEEP_BEFORE_S``,
+                ``KEEP_AFTER_S``), not the silence of a long hold.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self.whisper = whisper
         self.batch_size = batch_size
+        self.trim_silence = trim_silence
         self._tokenizer: Any = None
 
     def score(self, rec: Recording, candidates: Sequence[str]) -> list[CandidateScore]:
@@ -288,7 +307,7 @@ class ForcedScorer:
         token_lists = [list(tokenizer.encode(text))[:limit] if text else [] for text in texts]
         # Batches of like lengths: ``align`` pads each batch to its longest candidate.
         unique = sorted(dict.fromkeys(tuple(tokens) for tokens in token_lists if tokens), key=len)
-        features, memory_frames = _features(model, rec)
+        features, memory_frames = _features(model, rec, trim=self.trim_silence)
         batches = [
             unique[start : start + self.batch_size]
             for start in range(0, len(unique), self.batch_size)
@@ -329,7 +348,7 @@ class ForcedScorer:
         return self._tokenizer
 
 
-def _features(model: Any, rec: Recording) -> tuple[np.ndarray[Any, Any], int]:
+def _features(model: Any, rec: Recording, *, trim: bool) -> tuple[np.ndarray[Any, Any], int]:
     """Log-mel features of the recording and ``PAD_S`` of silence (at most Whisper's 30 s).
 
     Returns:
@@ -339,6 +358,8 @@ def _features(model: Any, rec: Recording) -> tuple[np.ndarray[Any, Any], int]:
     samples: np.ndarray[Any, np.dtype[np.float32]] = (rec.samples() / 32768.0).astype(np.float32)
     if rec.sample_rate != SAMPLE_RATE:
         samples = resample(samples, rec.sample_rate, SAMPLE_RATE).astype(np.float32)
+    if trim:
+        samples = _speech_only(samples)
     extractor = model.feature_extractor
     samples = samples[: extractor.n_samples]
     padded = np.pad(samples, (0, min(int(PAD_S * SAMPLE_RATE), extractor.n_samples - len(samples))))
@@ -354,6 +375,22 @@ def _features(model: Any, rec: Recording) -> tuple[np.ndarray[Any, Any], int]:
         np.ascontiguousarray(features[None, :, :frames], dtype=np.float32),
         max(1, min(memory, frames // 2)),
     )
+
+
+def _speech_only(samples: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, Any]:
+    """The samples from KEEP_BEFORE_S before the first speech to KEEP_AFTER_S after the last.
+
+    The decoder's cost grows with the frames it reads, and a held hotkey records silence on
+    both sides of the words. All of it when no speech is found.
+    """
+    pcm = float_to_pcm16(samples.astype(np.float64))
+    frames = SpeechDetector().speech_frames(Recording(pcm=pcm, sample_rate=SAMPLE_RATE))
+    spoken = [index for index, speech in enumerate(frames) if speech]
+    if not spoken:
+        return samples
+    start = max(0, spoken[0] * FRAME_SAMPLES - int(KEEP_BEFORE_S * SAMPLE_RATE))
+    end = (spoken[-1] + 1) * FRAME_SAMPLES + int(KEEP_AFTER_S * SAMPLE_RATE)
+    return samples[start:end]
 
 
 def _storage(array: np.ndarray[Any, Any]) -> Any:

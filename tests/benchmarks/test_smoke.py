@@ -70,8 +70,17 @@ def test_quick_run_writes_every_class_with_ours_and_baseline(tmp_path: Path) -> 
     assert data["overhead"]["commands"] > 0
     assert data["tray"]["icon_s"] > 0 and data["tray"]["rss_mb"] > 0
     assert data["local_speech"]["commands"] > 0
+    # Section 9: a misheard "shuffle on" checked both ways, ours with fewer sentences.
+    (checked,) = data["rescoring"]["rows"]
+    assert checked["ours"]["taken"] == "shuffle on" and checked["same"], checked
+    assert 0 < checked["ours"]["sentences"] < checked["baseline"]["sentences"]
 
     table = (out / "results.md").read_text(encoding="utf-8")
-    for title in ("fast path: control", "LLM: a question about the music", "## Targets"):
+    for title in (
+        "fast path: control",
+        "LLM: a question about the music",
+        "## Targets",
+        "## Checking a misheard command against its recording",
+    ):
         assert title in table
     assert table.count("| ours |") == len(CLASSES) + 2  # the classes and the two playlist runs

@@ -20,9 +20,9 @@ sentences scored against each recording when the transcript is not a command (``
 | corpus, voice, listener | right | refused (a question) | wrong | without rescoring |
 |---|---|---|---|---|
 | positive, espeak-ng en-us 140 wpm, new | 39/45 | 6 (1) | 0 | 30 right, 0 wrong |
-| positive, piper joe 1.0, new | 39/45 | 6 (3) | 0 | 29 right, 1 wrong |
+| positive, piper joe 1.0, new | 40/45 | 5 (3) | 0 | 29 right, 1 wrong |
 | positive, espeak-ng en-us 140 wpm, regular | 42/45 | 3 (1) | 0 | 30 right, 0 wrong |
-| positive, piper joe 1.0, regular | 43/45 | 2 (1) | 0 | 29 right, 1 wrong |
+| positive, piper joe 1.0, regular | 44/45 | 1 (1) | 0 | 29 right, 1 wrong |
 | negative, espeak-ng en-us 140 wpm, regular | - | 20/20 | 0 | 20 refused |
 | negative, piper joe 1.0, regular | - | 20/20 | 0 | 20 refused |
 
@@ -43,17 +43,19 @@ tell such a pair apart, the person's listening can); for anyone else it is a que
 mean “Creep” by Radiohead?"). Of "mute" and "unmute", which the model hears alike ("I'm
 mute.", "A Nute."), the one that would change something is done: "unmute" while the sound is
 off. What is asked: "Volume 17." ("Did you say “volume 17” or “volume 70”?"; both 17 and 70
-would change the volume). What is refused: "It's good." for "skip" ("skip" fits no better than
-"turn it up"), "Play Mr. Right Side by Michaela.", "Playin' the album Freeler." ("Nothing on
-Spotify matched “Freeler”").
+would change the volume). What is refused: "Play Mr. Right Side by Michaela.", "Playin' the
+album Freeler." ("Nothing on Spotify matched “Freeler”"). Piper's "skip" heard "It's good." is
+taken since only the closest sentences are scored ("turn it up", which fit almost as well, is
+not among them: ``hearing.SPOKEN_LIMIT``).
 
 The default run covers the regular listener (positive and traps, both voices). Set
 ``SEGUE_SPEECH_ALL_VOICES=1`` to also run the new listener (with the comparison without
 rescoring) and espeak-ng en-gb at 170 wpm, Piper faster (0.85), slower (1.15) and with pink
 noise at 15 dB SNR (about 6 more minutes; floors for the new listener, reported for the rest).
-Measured for the regular listener (en-gb, faster, with noise, slower): 38, 41, 42 and 43 of 45
+Measured for the regular listener (en-gb, faster, with noise, slower): 38, 43, 41 and 44 of 45
 right (35, 40, 42, 42 before the person's own sentences were checked for an understood
-transcript and mute/unmute decided by what would change), 0 wrong; every trap refused.
+transcript, mute/unmute decided by what would change and only the closest sentences scored;
+the noisy "shuffle on", heard "Jepa One.", is refused since), 0 wrong; every trap refused.
 """
 
 from __future__ import annotations
@@ -88,11 +90,11 @@ from tests.voice_speech.accuracy import (
 from tests.voice_speech.corpora import CORPORA, HISTORY, NEGATIVE, POSITIVE
 
 # Floors for the regular listener are the targets (90% of 45 for the robotic voice, 95% for the
-# neural one: 41 and 43; measured 42 and 43); those for the new listener sit two commands below
-# what was measured (39 and 39), as int8 decoding can differ by a command between CPUs.
+# neural one: 41 and 43; measured 42 and 44); those for the new listener sit two commands below
+# what was measured (39 and 40), as int8 decoding can differ by a command between CPUs.
 RIGHT_FLOOR = {
     ("positive", ESPEAK_US.name, False): 37,
-    ("positive", PIPER_JOE.name, False): 37,
+    ("positive", PIPER_JOE.name, False): 38,
     ("positive", ESPEAK_US.name, True): 41,
     ("positive", PIPER_JOE.name, True): 43,
 }
