@@ -37,7 +37,10 @@ pystray quirks handled here:
 - The xorg backend shares one python-xlib connection between its loop and the threads that
   update it; the loop can miss an event and sleep on, hanging ``stop`` (seen in most runs under
   trayer). Segue queues xorg updates on one helper thread and wakes the loop through a second
-  X connection.
+  X connection, after ``stop`` until the loop has ended.
+- The xorg backend asks the tray host to dock the icon once, when it is shown: with no host yet
+  (a panel that starts after Segue) or an embed lost on a loaded machine, the icon never
+  appeared. Segue checks that the host holds the window and asks again, for about a minute.
 - The gtk backend runs the default item on a left click and opens the menu only on a right
   click; Segue makes a left click open the menu as well, like AppIndicator does.
 """
@@ -78,6 +81,10 @@ _SHOW_TIMEOUT = 5.0
 _XORG_WAKE_EVERY = 0.1
 _XORG_WAKE_TRIES = 30
 _XORG_TRAILING_WAKES = 3
+# Seconds between checks that the tray host docked the xorg icon (then asks again): quick at
+# first for a loaded machine, then for a panel that comes up well after Segue (a login).
+_XORG_DOCK_WAITS = (1.0, 1.0, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
+_XORG_STOP_WAKE_S = 5.0
 
 NO_DESKTOP_MESSAGE = "No desktop session: run `segue say ...` or set DISPLAY."
 
@@ -221,6 +228,7 @@ class Tray:
 
         self._shown = threading.Event()
         self._stop_requested = threading.Event()
+        self._loop_ended = threading.Event()
         self._theme_dir: Path | None = None
         self._glib: Any = None
         self._drawn_state = UiState.IDLE  # the picture pystray was given
@@ -288,6 +296,9 @@ class Tray:
                 return
             if self._backend == "xorg":
                 self._call_on_loop(self._show_icon)  # see _run_xorg_jobs
+                threading.Thread(
+                    target=self._keep_xorg_docked, name="segue-tray-dock", daemon=True
+                ).start()
             else:
                 # GTK backends queue pystray's _show on the loop; _on_loop_started runs after it.
                 icon.visible = True
@@ -306,6 +317,7 @@ class Tray:
         try:
             self._icon.run(pystray_setup)
         finally:
+            self._loop_ended.set()
             if self._theme_dir is not None:
                 shutil.rmtree(self._theme_dir, ignore_errors=True)
                 self._theme_dir = None
@@ -318,6 +330,9 @@ class Tray:
             return  # pystray_setup stops the icon as soon as the loop is up
         if self._backend == "xorg":
             self._call_on_loop(icon.stop)
+            threading.Thread(
+                target=self._wake_until_ended, name="segue-tray-stop", daemon=True
+            ).start()
             return
         if icon.visible and self._glib is not None:
             # GTK backends: quitting the loop leaves the icon docked until the process ends.
@@ -422,6 +437,16 @@ class Tray:
                     break
                 time.sleep(_XORG_WAKE_EVERY)
 
+    def _wake_until_ended(self) -> None:
+        """Wake the xorg loop until it has ended after ``stop`` (``_XORG_STOP_WAKE_S`` at most).
+
+        The loop can miss the end of its own window just as it misses a call (see
+        ``_run_xorg_jobs``): seen under trayer with both cores busy, about one stop in ten.
+        """
+        deadline = time.monotonic() + _XORG_STOP_WAKE_S
+        while not self._loop_ended.wait(_XORG_WAKE_EVERY) and time.monotonic() < deadline:
+            self._wake_xorg_loop()
+
     def _wake_xorg_loop(self) -> None:
         window = getattr(self._icon, "_window", None)
         manager = getattr(self._icon, "_systray_manager", None)
@@ -460,6 +485,52 @@ class Tray:
 
     def _show_icon(self) -> None:
         self._icon.visible = True
+
+    def _refresh_icon(self) -> None:
+        # pystray's xorg backend asks the host to dock the icon and draws it on every update.
+        self._icon.icon = self._icon.icon
+
+    def _keep_xorg_docked(self) -> None:
+        """Ask the tray host again until it docks the icon, then draw it there.
+
+        pystray's xorg backend asks once and draws on the host's Expose events. When no host
+        was there yet (a panel that starts after Segue at login), or on a loaded machine where
+        the host never embedded the window or its Expose was lost (seen under trayer with both
+        cores busy: about one start in five), the icon stayed missing or blank for the whole
+        session. Checked after each of ``_XORG_DOCK_WAITS`` (about a minute in all).
+        """
+        asked_again = False
+        for attempt, wait in enumerate(_XORG_DOCK_WAITS, start=1):
+            if self._stop_requested.wait(wait):
+                return
+            docked = self._xorg_docked()
+            if docked is None:
+                return  # it cannot tell
+            if docked:
+                if asked_again:
+                    self._call_on_loop(self._refresh_icon)  # drawn in its new place
+                return
+            logger.info("The tray icon is not docked yet; asking again (%d)", attempt)
+            self._call_on_loop(self._refresh_icon)
+            asked_again = True
+        logger.warning("The tray host did not dock the icon")
+
+    def _xorg_docked(self) -> bool | None:
+        """Whether the tray host holds the icon's window (its parent is not the root window)."""
+        window = getattr(self._icon, "_window", None)
+        if window is None:
+            return None
+        try:
+            conn = importlib.import_module("Xlib.display").Display()
+        except Exception:  # no display: nothing to dock into
+            return None
+        try:
+            tree = conn.create_resource_object("window", window.id).query_tree()
+            return bool(tree.parent.id != conn.screen().root.id)
+        except Exception:  # the window went away meanwhile
+            return None
+        finally:
+            conn.close()
 
     def _on_loop_started(self) -> None:
         """First pass on the loop: switch to the themed icon, hook clicks, apply the state."""

@@ -231,6 +231,24 @@ def test_the_xorg_backend_docks_but_says_it_has_no_menu(desk: VirtualDesktop) ->
         tray.close()
 
 
+def test_the_xorg_icon_docks_when_the_tray_host_comes_up_after_segue(tmp_path: Path) -> None:
+    # At login Segue may start before the panel: pystray's xorg backend asks to be docked once,
+    # finds no tray host, and (left alone) never shows its icon.
+    with VirtualDesktop(tmp_path / "desktop", tray=False) as desk:
+        tray = TrayProcess(desk, backend="xorg")
+        try:
+            tray.wait_for("shown")
+            desk.start_tray()
+            box = wait_docked(desk)
+            wait_for_picture(desk, box, UiState.IDLE)
+            tray.send("state", UiState.LISTENING.value)
+            wait_for_picture(desk, box, UiState.LISTENING)
+            tray.send("stop")
+            tray.wait_for("stopped")
+        finally:
+            tray.close()
+
+
 def test_the_tray_notifies_through_pystray_where_it_is_the_fallback(
     desk: VirtualDesktop, tray_process: TrayProcess
 ) -> None:

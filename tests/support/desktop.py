@@ -257,6 +257,10 @@ class VirtualDesktop:
         if not address.startswith("unix:"):
             raise DesktopError(f"dbus-daemon did not start (see {self.tmp / 'dbus.log'})")
 
+    def start_tray(self) -> None:
+        """Start trayer now, on a desktop made with ``tray=False`` (a panel that comes up late)."""
+        self._start_trayer()
+
     def _start_trayer(self) -> None:
         self._spawn(
             "trayer",
