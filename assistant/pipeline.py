@@ -372,7 +372,7 @@ class Pipeline:
         names = self._names() if self._names is not None else None
         rescore = getattr(self._stt, "rescore", None)
         scoring = callable(rescore) and getattr(self._stt, "can_rescore", True)
-        sentences = hearing.candidates(transcript, names, echo=scoring)
+        sentences = hearing.candidates(transcript, names, scoring=scoring)
         if not sentences:
             return hearing.Heard(transcript)
         started = self._timer()

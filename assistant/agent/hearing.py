@@ -168,7 +168,7 @@ def candidates(
     transcript: str,
     names: Names | None = None,
     *,
-    echo: bool = True,
+    scoring: bool = True,
     spoken_limit: int = SPOKEN_LIMIT,
     named_limit: int = NAMED_LIMIT,
 ) -> list[str]:
@@ -177,9 +177,10 @@ def candidates(
     Args:
         transcript: What the recogniser wrote.
         names: The person's own names, to fill the grammar's name-bearing sentences.
-        echo: Also the transcript's own words as names (:func:`echoes`); only for a recogniser
-            that scores them against the recording (spelling alone cannot tell "call mom" from
-            "play mom").
+        scoring: The recogniser scores the sentences against the recording. Only then are
+            the transcript's own words tried as names (:func:`echoes`: spelling alone cannot
+            tell "call mom" from "play mom") and the person's sentences offered for an
+            understood transcript (spelling never puts one above the transcript itself).
         spoken_limit: The most spoken commands (the closest) for a transcript not understood.
         named_limit: The most name-bearing sentences (the closest) for one not understood.
 
@@ -193,12 +194,12 @@ def candidates(
     spoken = grammar.grammar().spoken_commands()
     if understood is not None and understood.quality >= 1.0:
         variants = [v for v in _twins(transcript) if fold(v) != fold(transcript)]
-        if understood.names:
+        if understood.names and scoring:
             variants += _own_readings(transcript, names)
         return [transcript, *variants] if variants else []
     closest = _closest(transcript, _named(names), named_limit)
     found = [*_closest(transcript, spoken, spoken_limit), *closest]
-    if echo:
+    if scoring:
         # An echo that only respells one of the person's names ("add Billy Jean to the queue"
         # beside "add Billie Jean to the queue") would be the name's rival: the name stays.
         found += [e for e in echoes(transcript) if all(_respelling(e, n) < 90 for n in closest)]
@@ -336,6 +337,7 @@ def decide(
             return Heard(transcript)
         return Heard(accepted)
     # Echoes are no rivals in a near tie: they repeat the transcript's words.
+    echo_scores = [score for text, score in scores.items() if text in echoed]
     scores = {text: score for text, score in scores.items() if text not in echoed}
     if transcript in scores:  # an understood command, checked against its twins
         twins = set(_twins(transcript))
@@ -361,7 +363,7 @@ def decide(
             if rival is None or scores[first] - scores[rival] >= TIE_MARGIN:
                 return Heard(first)
             return Heard(transcript, options=(_plain(first), _plain(rival)))
-        if near and echoed:
+        if near and any(abs(score - scores[first]) < TIE_MARGIN for score in echo_scores):
             # Clearly ahead of every other reading, it lost its lead only to an echo (the
             # transcript's spelling of a name: "add Willy Dean to the queue" beside the
             # person's "add Billie Jean to the queue"): the person's own words win a near tie.

@@ -69,7 +69,6 @@ from assistant.voice.audio import (
     SAMPLE_RATE,
     Recording,
     SpeechDetector,
-    float_to_pcm16,
     resample,
 )
 from assistant.voice.stt import LocalWhisper
@@ -96,7 +95,7 @@ MEMORY_EXTRA_S = 1.0
 
 KEEP_BEFORE_S = 0.2
 KEEP_AFTER_S = 0.3
-"""Seconds of the recording kept before its first and after its last speech (see _speech_only)."""
+"""Seconds of the recording kept before its first and after its last speech (_speech_span)."""
 
 # Candidates per ``align`` call: 8 and 16 were fastest; 32 and more were slower per candidate.
 _BATCH_SIZE = 16
@@ -359,7 +358,8 @@ def _features(model: Any, rec: Recording, *, trim: bool) -> tuple[np.ndarray[Any
     if rec.sample_rate != SAMPLE_RATE:
         samples = resample(samples, rec.sample_rate, SAMPLE_RATE).astype(np.float32)
     if trim:
-        samples = _speech_only(samples)
+        start, end = _speech_span(rec)
+        samples = samples[start:end]
     extractor = model.feature_extractor
     samples = samples[: extractor.n_samples]
     padded = np.pad(samples, (0, min(int(PAD_S * SAMPLE_RATE), extractor.n_samples - len(samples))))
@@ -377,20 +377,19 @@ def _features(model: Any, rec: Recording, *, trim: bool) -> tuple[np.ndarray[Any
     )
 
 
-def _speech_only(samples: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, Any]:
-    """The samples from KEEP_BEFORE_S before the first speech to KEEP_AFTER_S after the last.
+def _speech_span(rec: Recording) -> tuple[int, int | None]:
+    """Where the words are, in samples at 16 kHz (the end None: to the end).
 
-    The decoder's cost grows with the frames it reads, and a held hotkey records silence on
-    both sides of the words. All of it when no speech is found.
+    From KEEP_BEFORE_S before the first speech to KEEP_AFTER_S after the last, as the recorder's
+    speech detector finds it; all of the recording when it finds none. The decoder's cost grows
+    with the frames it reads, and a held hotkey records silence on both sides of the words.
     """
-    pcm = float_to_pcm16(samples.astype(np.float64))
-    frames = SpeechDetector().speech_frames(Recording(pcm=pcm, sample_rate=SAMPLE_RATE))
+    frames = SpeechDetector().speech_frames(rec)  # 30 ms frames of the audio at 16 kHz
     spoken = [index for index, speech in enumerate(frames) if speech]
     if not spoken:
-        return samples
+        return 0, None
     start = max(0, spoken[0] * FRAME_SAMPLES - int(KEEP_BEFORE_S * SAMPLE_RATE))
-    end = (spoken[-1] + 1) * FRAME_SAMPLES + int(KEEP_AFTER_S * SAMPLE_RATE)
-    return samples[start:end]
+    return start, (spoken[-1] + 1) * FRAME_SAMPLES + int(KEEP_AFTER_S * SAMPLE_RATE)
 
 
 def _storage(array: np.ndarray[Any, Any]) -> Any:

@@ -215,18 +215,23 @@ def test_the_gtk_backend_opens_the_menu_on_a_left_click_too(desk: VirtualDesktop
         tray.close()
 
 
+def _docks_follows_the_state_and_stops(desk: VirtualDesktop, tray: TrayProcess) -> None:
+    """The icon docks in trayer, shows idle then listening, and the tray stops when asked."""
+    box = wait_docked(desk)
+    wait_for_picture(desk, box, UiState.IDLE)
+    tray.send("state", UiState.LISTENING.value)
+    wait_for_picture(desk, box, UiState.LISTENING)
+    tray.send("stop")
+    tray.wait_for("stopped")
+
+
 def test_the_xorg_backend_docks_but_says_it_has_no_menu(desk: VirtualDesktop) -> None:
     tray = TrayProcess(desk, backend="xorg")
     try:
         shown = tray.wait_for("shown")
         assert shown["backend"] == "xorg"
         assert shown["has_menu"] is False
-        box = wait_docked(desk)
-        wait_for_picture(desk, box, UiState.IDLE)
-        tray.send("state", UiState.LISTENING.value)
-        wait_for_picture(desk, box, UiState.LISTENING)
-        tray.send("stop")
-        tray.wait_for("stopped")
+        _docks_follows_the_state_and_stops(desk, tray)
     finally:
         tray.close()
 
@@ -239,12 +244,7 @@ def test_the_xorg_icon_docks_when_the_tray_host_comes_up_after_segue(tmp_path: P
         try:
             tray.wait_for("shown")
             desk.start_tray()
-            box = wait_docked(desk)
-            wait_for_picture(desk, box, UiState.IDLE)
-            tray.send("state", UiState.LISTENING.value)
-            wait_for_picture(desk, box, UiState.LISTENING)
-            tray.send("stop")
-            tray.wait_for("stopped")
+            _docks_follows_the_state_and_stops(desk, tray)
         finally:
             tray.close()
 
